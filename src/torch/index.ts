@@ -1,0 +1,39 @@
+// The engine's public face: import { Tensor, zeros, F, noGrad, scope } from "src/torch".
+export { backward, enableGrad, grad, isGradEnabled, noGrad } from "./autograd.ts";
+export { cat, cdist, einsum, stack, where } from "./combine.ts";
+export {
+  arange,
+  empty,
+  eye,
+  full,
+  fullLike,
+  linspace,
+  ones,
+  onesLike,
+  rand,
+  randLike,
+  randint,
+  randn,
+  randnLike,
+  randperm,
+  type TensorOptions,
+  tensor,
+  zeros,
+  zerosLike,
+} from "./creation.ts";
+export { asFloat, callOp, callTensor, callTensors, operatorSchema } from "./dispatch.ts";
+export { type DType, isFloatingDType } from "./dtype.ts";
+export * as F from "./functional.ts";
+export { loadPth, type PthValue, savePth, stateDictFrom } from "./pth.ts";
+export {
+  cuda,
+  getNumThreads,
+  getRngState,
+  libtorchVersion,
+  manualSeed,
+  setNumThreads,
+  setRngState,
+} from "./runtime.ts";
+export { readSafetensors, type SafetensorsFile, writeSafetensors } from "./safetensors.ts";
+export { keep, scope } from "./scope.ts";
+export { type Device, type Shape, Tensor } from "./tensor.ts";

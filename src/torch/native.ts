@@ -1,0 +1,123 @@
+// Loads the libtorch addon once per process and prepares the runtime around it:
+// BLAS core type, intra-op threads, and a loud warning when BLAS is the slow reference one.
+import { existsSync, readFileSync, realpathSync } from "node:fs";
+import { createRequire } from "node:module";
+import { availableParallelism } from "node:os";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** An opaque reference to one native at::Tensor. */
+export type NativeHandle = { readonly __nativeTensor: unique symbol };
+
+/** A value produced by the native unpickler. */
+export type PickleValue =
+  | NativeHandle
+  | number
+  | boolean
+  | string
+  | null
+  | PickleValue[]
+  | { dict: [PickleValue, PickleValue][]; object?: string };
+
+export interface NativeAddon {
+  resolveOp(name: string, overload: string): number;
+  opSchema(id: number): string;
+  callOp(id: number, ...args: unknown[]): unknown;
+  dispose(handle: NativeHandle): void;
+  isDisposed(handle: NativeHandle): boolean;
+  shape(handle: NativeHandle): number[];
+  dtype(handle: NativeHandle): number;
+  device(handle: NativeHandle): string;
+  describe(handle: NativeHandle): string;
+  fromBuffer(data: ArrayBufferView, shape: readonly number[], dtype: number): NativeHandle;
+  toBuffer(handle: NativeHandle): ArrayBuffer;
+  backward(
+    outputs: NativeHandle[],
+    gradients: NativeHandle[] | null,
+    retainGraph?: boolean,
+    createGraph?: boolean,
+  ): void;
+  grad(
+    outputs: NativeHandle[],
+    inputs: NativeHandle[],
+    gradOutputs: NativeHandle[] | null,
+    retainGraph: boolean | undefined,
+    createGraph: boolean,
+    allowUnused: boolean,
+  ): (NativeHandle | null)[];
+  setRequiresGrad(handle: NativeHandle, requires: boolean): void;
+  requiresGrad(handle: NativeHandle): boolean;
+  isLeaf(handle: NativeHandle): boolean;
+  getGrad(handle: NativeHandle): NativeHandle | null;
+  setGrad(handle: NativeHandle, gradient: NativeHandle | null): void;
+  retainGrad(handle: NativeHandle): void;
+  gradFn(handle: NativeHandle): string | null;
+  setGradEnabled(enabled: boolean): void;
+  isGradEnabled(): boolean;
+  loadPickle(path: string): PickleValue;
+  savePickle(path: string, names: string[], tensors: NativeHandle[]): void;
+  setNumThreads(count: number): void;
+  getNumThreads(): number;
+  manualSeed(seed: number): void;
+  getRngState(device?: string): NativeHandle;
+  setRngState(state: NativeHandle, device?: string): void;
+  cudaAvailable(): boolean;
+  cudaDeviceCount(): number;
+  cudaSynchronize(): void;
+  version(): string;
+  buildConfig(): string;
+}
+
+const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** Where the addon is looked for: ONEVIDEO_NATIVE, else the build folder of this checkout. */
+export const addonPath =
+  process.env.ONEVIDEO_NATIVE ?? resolve(projectRoot, "build/native/onevideo_native.node");
+
+function cpuHasAvx512(): boolean {
+  try {
+    return /\bavx512f\b/.test(readFileSync("/proc/cpuinfo", "utf8"));
+  } catch {
+    return false;
+  }
+}
+
+/** The BLAS library the process actually mapped, read from /proc/self/maps. */
+export function loadedBlasLibrary(): string | undefined {
+  try {
+    const maps = readFileSync("/proc/self/maps", "utf8");
+    const line = maps.split("\n").find((entry) => /lib(open)?blas[^/]*\.so/.test(entry));
+    const path = line?.slice(line.indexOf("/"));
+    return path ? realpathSync(path) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function loadAddon(): NativeAddon {
+  // OpenBLAS reads its core type when it is loaded, that is, with the addon.
+  if (process.env.OPENBLAS_CORETYPE === undefined && cpuHasAvx512()) {
+    process.env.OPENBLAS_CORETYPE = "SkylakeX";
+  }
+  if (!existsSync(addonPath)) {
+    throw new Error(
+      `onevideo: the native addon is missing (${addonPath}); run 'bash scripts/setup.sh' (or 'npm run build:native')`,
+    );
+  }
+  const addon = createRequire(import.meta.url)(addonPath) as NativeAddon;
+  const requested = Number(process.env.ONEVIDEO_THREADS ?? availableParallelism());
+  if (!Number.isInteger(requested) || requested < 1) {
+    throw new Error(`ONEVIDEO_THREADS=${process.env.ONEVIDEO_THREADS} is not a positive integer`);
+  }
+  addon.setNumThreads(requested);
+  const blas = loadedBlasLibrary();
+  if (blas && !/openblas|mkl|blis/i.test(blas) && process.env.ONEVIDEO_QUIET_BLAS === undefined) {
+    process.stderr.write(
+      `\nWARNING: onevideo: libtorch is using the reference BLAS (${blas}), about 25x slower.\n` +
+        "WARNING: install OpenBLAS: apt-get install libopenblas0-openmp (scripts/setup.sh does).\n\n",
+    );
+  }
+  return addon;
+}
+
+export const native: NativeAddon = loadAddon();
