@@ -104,7 +104,15 @@ Napi::Value callOp(const Napi::CallbackInfo& info) {
   } catch (const std::exception& error) {
     throw Napi::Error::New(env, entry.label + ": " + error.what() + " (arguments: " + describeArguments(env, info) + ")");
   }
-  if (stack.size() == 1) return fromIValue(env, stack[0]);
+  if (stack.size() == 1) {
+    // In-place and out= operators return their argument: hand back the caller's own handle
+    // rather than a second one, which would keep the tensor (and its graph) alive until GC.
+    if (stack[0].isTensor() && given > 0 && isTensorHandle(env, info[1])) {
+      const at::Tensor& first = unwrapTensor(info[1], entry.label);
+      if (first.unsafeGetTensorImpl() == stack[0].toTensor().unsafeGetTensorImpl()) return info[1];
+    }
+    return fromIValue(env, stack[0]);
+  }
   Napi::Array results = Napi::Array::New(env, stack.size());
   for (size_t i = 0; i < stack.size(); ++i) results.Set(static_cast<uint32_t>(i), fromIValue(env, stack[i]));
   return results;

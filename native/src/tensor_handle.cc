@@ -18,12 +18,16 @@ struct TensorBox {
 // Marks externals made by this addon so that a foreign object is never cast to a TensorBox.
 const napi_type_tag kTensorTag = {0x6f6e65766964656fULL, 0x74656e736f720001ULL};
 
+// Tensors held by live, undisposed handles: the leak tests read it.
+int64_t liveTensorCount = 0;
+
 int64_t hostBytes(const at::Tensor& tensor) {
   // Only host memory is worth reporting to V8's collector.
   return tensor.device().is_cpu() ? static_cast<int64_t>(tensor.nbytes()) : 0;
 }
 
 void release(Napi::Env env, TensorBox* box) {
+  if (box->tensor.defined()) --liveTensorCount;
   if (box->accountedBytes != 0) {
     Napi::MemoryManagement::AdjustExternalMemory(env, -box->accountedBytes);
     box->accountedBytes = 0;
@@ -69,6 +73,7 @@ std::string describeTensor(const at::Tensor& tensor) {
 Napi::Value wrapTensor(Napi::Env env, at::Tensor tensor) {
   if (!tensor.defined()) return env.Null();
   auto* box = new TensorBox{std::move(tensor), 0};
+  ++liveTensorCount;
   box->accountedBytes = hostBytes(box->tensor);
   auto handle = Napi::External<TensorBox>::New(env, box, [](Napi::Env env, TensorBox* box) {
     release(env, box);
@@ -155,6 +160,10 @@ Napi::Value toBuffer(const Napi::CallbackInfo& info) {
   return buffer;
 }
 
+Napi::Value liveTensors(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(liveTensorCount));
+}
+
 Napi::Value describe(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), describeTensor(unwrapTensor(info[0], "describe")));
 }
@@ -170,6 +179,7 @@ void registerTensorHandle(Napi::Env env, Napi::Object exports) {
   exportFunction(env, exports, "fromBuffer", fromBuffer);
   exportFunction(env, exports, "toBuffer", toBuffer);
   exportFunction(env, exports, "describe", describe);
+  exportFunction(env, exports, "liveTensors", liveTensors);
 }
 
 }  // namespace onevideo

@@ -35,7 +35,11 @@ export function callOp(qualifiedName: string, ...args: unknown[]): unknown {
 
 /** Calls an operator that returns one tensor. */
 export function callTensor(qualifiedName: string, ...args: unknown[]): Tensor {
-  return Tensor.fromHandle(native.callOp(operatorId(qualifiedName), ...unwrap(args)));
+  const self = args[0];
+  const result = native.callOp(operatorId(qualifiedName), ...unwrap(args));
+  // In-place operators give back their first argument's handle: keep one Tensor per handle.
+  if (self instanceof Tensor && result === args[0]) return self;
+  return Tensor.fromHandle(result);
 }
 
 /** Calls an operator that returns a tuple or list of tensors. */

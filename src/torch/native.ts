@@ -29,6 +29,7 @@ export interface NativeAddon {
   dtype(handle: NativeHandle): number;
   device(handle: NativeHandle): string;
   describe(handle: NativeHandle): string;
+  liveTensors(): number;
   fromBuffer(data: ArrayBufferView, shape: readonly number[], dtype: number): NativeHandle;
   toBuffer(handle: NativeHandle): ArrayBuffer;
   backward(

@@ -51,6 +51,20 @@ export class Tensor implements ScopedTensor {
     this.dispose();
   }
 
+  /**
+   * Makes this object hold another tensor, which is consumed; its old tensor is freed.
+   * This is how Module.to() moves parameters while every reference to them stays valid.
+   */
+  replaceWith_(source: Tensor): this {
+    const handle = source.handle;
+    source.#handle = null;
+    if (this.#handle !== null) native.dispose(this.#handle);
+    this.#handle = handle;
+    this.#shape = undefined;
+    this[dtypeSymbol] = undefined;
+    return this;
+  }
+
   // ---- metadata ----
 
   get shape(): Shape {
