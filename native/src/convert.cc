@@ -2,7 +2,6 @@
 // operator schema's argument types so that one generic entry point reaches all of ATen.
 #include "common.h"
 
-#include <ATen/core/class_type.h>
 #include <ATen/core/jit_type.h>
 
 #include <cmath>
@@ -182,37 +181,7 @@ Napi::Value fromIValue(Napi::Env env, const c10::IValue& value) {
     for (size_t i = 0; i < elements.size(); ++i) array.Set(static_cast<uint32_t>(i), fromIValue(env, elements[i]));
     return array;
   }
-  if (value.isGenericDict()) {
-    // Keys are kept in insertion order as [key, value] pairs: a state dict's order matters.
-    auto dict = value.toGenericDict();
-    Napi::Array entries = Napi::Array::New(env, dict.size());
-    uint32_t index = 0;
-    for (const auto& entry : dict) {
-      Napi::Array pair = Napi::Array::New(env, 2);
-      pair.Set(0u, fromIValue(env, entry.key()));
-      pair.Set(1u, fromIValue(env, entry.value()));
-      entries.Set(index++, pair);
-    }
-    Napi::Object result = Napi::Object::New(env);
-    result.Set("dict", entries);
-    return result;
-  }
   if (value.isDevice()) return Napi::String::New(env, value.toDevice().str());
-  if (value.isObject()) {
-    // A pickled Python object the loader could not map (e.g. argparse.Namespace): keep its attributes.
-    auto object = value.toObject();
-    Napi::Object result = Napi::Object::New(env);
-    result.Set("object", Napi::String::New(env, object->type()->str()));
-    Napi::Array entries = Napi::Array::New(env);
-    for (size_t i = 0; i < object->slots().size(); ++i) {
-      Napi::Array pair = Napi::Array::New(env, 2);
-      pair.Set(0u, Napi::String::New(env, object->type()->getAttributeName(i)));
-      pair.Set(1u, fromIValue(env, object->getSlot(i)));
-      entries.Set(static_cast<uint32_t>(i), pair);
-    }
-    result.Set("dict", entries);
-    return result;
-  }
   throw Napi::TypeError::New(env, "cannot convert a libtorch value of type " + value.tagKind() + " to JavaScript");
 }
 

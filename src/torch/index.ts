@@ -24,7 +24,7 @@ export {
 export { asFloat, callOp, callTensor, callTensors, operatorSchema } from "./dispatch.ts";
 export { type DType, isFloatingDType } from "./dtype.ts";
 export * as F from "./functional.ts";
-export { loadPth, type PthValue, savePth, stateDictFrom } from "./pth.ts";
+export { loadPth, type PthValue, type PythonObject, savePth, stateDictFrom } from "./pth.ts";
 export {
   cuda,
   getNumThreads,

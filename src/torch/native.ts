@@ -9,16 +9,6 @@ import { fileURLToPath } from "node:url";
 /** An opaque reference to one native at::Tensor. */
 export type NativeHandle = { readonly __nativeTensor: unique symbol };
 
-/** A value produced by the native unpickler. */
-export type PickleValue =
-  | NativeHandle
-  | number
-  | boolean
-  | string
-  | null
-  | PickleValue[]
-  | { dict: [PickleValue, PickleValue][]; object?: string };
-
 export interface NativeAddon {
   resolveOp(name: string, overload: string): number;
   opSchema(id: number): string;
@@ -55,7 +45,6 @@ export interface NativeAddon {
   gradFn(handle: NativeHandle): string | null;
   setGradEnabled(enabled: boolean): void;
   isGradEnabled(): boolean;
-  loadPickle(path: string): PickleValue;
   savePickle(path: string, names: string[], tensors: NativeHandle[]): void;
   setNumThreads(count: number): void;
   getNumThreads(): number;

@@ -1,25 +1,122 @@
-// Reading PyTorch checkpoints written by torch.save, through libtorch's own unpickler.
-import { type PickleValue, native } from "./native.ts";
+// Reading PyTorch checkpoints written by torch.save (the zip format of PyTorch >= 1.6)
+// with a data-only unpickler, and writing state dicts that torch.load reads.
+import { readFileSync } from "node:fs";
+import { callTensor } from "./dispatch.ts";
+import { type DType, dtypeCode } from "./dtype.ts";
+import { native } from "./native.ts";
 import { Tensor } from "./tensor.ts";
+import { PickleGlobal, PickleObject, unpickle } from "./unpickle.ts";
+import { openZip } from "./zip_reader.ts";
 
-/** A torch.save'd object: tensors, numbers, strings, lists, and dicts as Maps (order kept). */
-export type PthValue = Tensor | number | boolean | string | null | PthValue[] | Map<string, PthValue>;
+/**
+ * A torch.save'd object: tensors, numbers, strings, lists, dicts as Maps (order kept),
+ * and other Python objects (e.g. argparse.Namespace) as PythonObject records.
+ */
+export type PthValue =
+  Tensor | number | boolean | string | null | Uint8Array | PthValue[] | Map<string, PthValue> | PythonObject;
 
-function convert(value: PickleValue): PthValue {
-  if (value === null || typeof value !== "object") return value;
-  if (Array.isArray(value)) return value.map(convert);
-  if ("dict" in value) {
-    return new Map(value.dict.map(([key, item]) => [String(key), convert(item)]));
-  }
-  return Tensor.fromHandle(value);
+/** A Python object kept as its class name and state. */
+export interface PythonObject {
+  className: string;
+  state: PthValue;
 }
 
-/** Loads a torch.save file (the zip format PyTorch writes since 1.6). */
+const storageDTypes: Record<string, DType> = {
+  FloatStorage: "float32",
+  DoubleStorage: "float64",
+  HalfStorage: "float16",
+  BFloat16Storage: "bfloat16",
+  LongStorage: "int64",
+  IntStorage: "int32",
+  ShortStorage: "int16",
+  CharStorage: "int8",
+  ByteStorage: "uint8",
+  BoolStorage: "bool",
+};
+
+function toPthValue(value: unknown): PthValue {
+  if (value instanceof Tensor || value === null || typeof value !== "object") return value as PthValue;
+  if (value instanceof Uint8Array) return value;
+  if (Array.isArray(value)) return value.map(toPthValue);
+  if (value instanceof Map) return new Map([...value].map(([key, item]) => [String(key), toPthValue(item)]));
+  if (value instanceof PickleObject)
+    return { className: value.className, state: toPthValue(value.state ?? value.args) };
+  if (value instanceof PickleGlobal) return { className: value.qualifiedName, state: null };
+  return null;
+}
+
+/** Loads a torch.save file. Tensors come back on the CPU. */
 export function loadPth(path: string): PthValue {
-  return convert(native.loadPickle(path));
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (error) {
+    throw new Error(`cannot open ${path}: ${(error as Error).message}`);
+  }
+  if (bytes.length < 4 || bytes.readUInt32LE(0) !== 0x04034b50) {
+    throw new Error(`${path} is not a torch.save file (expected the zip format PyTorch writes since 1.6)`);
+  }
+  const storages = new Map<string, Tensor>();
+  try {
+    const archive = openZip(path, bytes);
+    const pickleName = archive.names().find((name) => name.endsWith("data.pkl"));
+    if (!pickleName) throw new Error("no data.pkl inside");
+    const prefix = pickleName.slice(0, -"data.pkl".length);
+    const byteOrder = archive.names().includes(`${prefix}byteorder`)
+      ? new TextDecoder().decode(archive.read(`${prefix}byteorder`))
+      : "little";
+    if (byteOrder !== "little") throw new Error(`big-endian checkpoints are not supported`);
+    const value = unpickle(
+      archive.read(pickleName),
+      {
+        persistentLoad(pid) {
+          const [kind, storageType, key, , numel] = pid as [string, PickleGlobal, string, string, number];
+          const dtype = storageDTypes[storageType?.name];
+          if (kind !== "storage" || !dtype)
+            throw new Error(`unsupported storage ${String(storageType?.name)}`);
+          let storage = storages.get(key);
+          if (!storage) {
+            const raw = archive.read(`${prefix}data/${key}`);
+            const aligned = new Uint8Array(raw.length);
+            aligned.set(raw);
+            storage = Tensor.fromHandle(native.fromBuffer(aligned, [numel], dtypeCode(dtype)));
+            storages.set(key, storage);
+          }
+          return storage;
+        },
+        call(callable, args) {
+          switch (callable.qualifiedName) {
+            case "torch._utils._rebuild_tensor_v2": {
+              const [storage, offset, size, stride] = args as [Tensor, number, number[], number[]];
+              return callTensor("aten::as_strided", storage, size, stride, offset);
+            }
+            case "torch._utils._rebuild_parameter":
+            case "torch._utils._rebuild_parameter_with_state":
+              return args[0];
+            case "torch.jit._pickle.restore_type_tag": // libtorch's pickler tags typed containers
+            case "torch.jit._pickle.build_intlist":
+            case "torch.jit._pickle.build_doublelist":
+            case "torch.jit._pickle.build_boollist":
+            case "torch.jit._pickle.build_tensorlist":
+              return args[0];
+            case "collections.OrderedDict":
+              return new Map();
+            default:
+              return undefined;
+          }
+        },
+      },
+      path,
+    );
+    return toPthValue(value);
+  } catch (error) {
+    throw new Error(`${path} could not be read as a torch.save file: ${(error as Error).message}`);
+  } finally {
+    for (const storage of storages.values()) storage.dispose(); // the tensors are views that keep what they need
+  }
 }
 
-/** Writes a state dict that torch.load reads. */
+/** Writes a state dict that torch.load reads (through libtorch's pickler). */
 export function savePth(path: string, stateDict: Map<string, Tensor>): void {
   native.savePickle(
     path,

@@ -33,7 +33,7 @@ def load(path):
 def save(tensors, path):
     header, chunks, offset = {}, [], 0
     for name, tensor in tensors.items():
-        raw = tensor.detach().contiguous().cpu().view(torch.uint8).numpy().tobytes() if tensor.numel() else b""
+        raw = tensor.detach().contiguous().cpu().reshape(-1).view(torch.uint8).numpy().tobytes() if tensor.numel() else b""
         header[name] = {"dtype": _NAMES[tensor.dtype], "shape": list(tensor.shape),
                         "data_offsets": [offset, offset + len(raw)]}
         chunks.append(raw)
