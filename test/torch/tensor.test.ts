@@ -37,7 +37,7 @@ test("data round-trips through every supported dtype", () => {
   }
   assert.deepEqual(tensor([1, 0, 7], { dtype: "uint8" }).toArray(), [1, 0, 7]);
   assert.deepEqual(tensor([true, false]).toArray(), [1, 0]);
-  assert.deepEqual(Array.from(tensor(new Float32Array([1.5, 2.5])).data()), [1.5, 2.5]);
+  assert.deepEqual(Array.from(tensor(new Float32Array([1.5, 2.5])).data() as Float32Array), [1.5, 2.5]);
 });
 
 test("16-bit floats round to their precision", () => {
