@@ -3,7 +3,7 @@
 import { zerosLike, type Tensor } from "../torch/index.ts";
 import { Optimizer, type ParamGroupSpec } from "./optimizer.ts";
 
-export interface AdamWOptions extends Record<string, number | boolean> {
+export interface AdamWOptions {
   lr: number;
   beta1: number;
   beta2: number;

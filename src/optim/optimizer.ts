@@ -18,7 +18,7 @@ export interface OptimizerState {
   step: number;
 }
 
-export abstract class Optimizer<H extends Record<string, number | boolean>> {
+export abstract class Optimizer<H extends object> {
   readonly paramGroups: ParamGroup<H>[];
   protected readonly state = new Map<Tensor, Map<string, Tensor>>();
   protected readonly paramSteps = new Map<Tensor, number>();
@@ -97,7 +97,7 @@ export abstract class Optimizer<H extends Record<string, number | boolean>> {
     return {
       tensors,
       paramSteps,
-      groups: this.paramGroups.map((group) => ({ ...group.options })),
+      groups: this.paramGroups.map((group) => ({ ...group.options }) as Record<string, number | boolean>),
       step: this.stepCount,
     };
   }

@@ -3,7 +3,7 @@
 import type { Tensor } from "../torch/index.ts";
 import { Optimizer, type ParamGroupSpec } from "./optimizer.ts";
 
-export interface SGDOptions extends Record<string, number | boolean> {
+export interface SGDOptions {
   lr: number;
   momentum: number;
   dampening: number;
