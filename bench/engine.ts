@@ -7,8 +7,19 @@ import { fileURLToPath } from "node:url";
 import { createVit } from "../src/models/vit.ts";
 import { Linear } from "../src/nn/index.ts";
 import { AdamW } from "../src/optim/index.ts";
-import { F, getNumThreads, manualSeed, randint, randn, scope, tensor } from "../src/torch/index.ts";
+import {
+  cuda,
+  type Device,
+  F,
+  getNumThreads,
+  manualSeed,
+  randint,
+  randn,
+  scope,
+  tensor,
+} from "../src/torch/index.ts";
 
+const device = process.env.BENCH_DEVICE ?? "cpu";
 const config = {
   imageSize: 64,
   patchSize: 8,
@@ -18,6 +29,7 @@ const config = {
   batch: 32,
   classes: 10,
   threads: getNumThreads(),
+  device,
 };
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const stepsPerRound = Number(process.env.BENCH_STEPS ?? 5);
@@ -38,8 +50,10 @@ const model = createVit("vit_tiny", {
 });
 const head = new Linear(config.dim, config.classes);
 const optimizer = new AdamW([...model.parameters(), ...head.parameters()], { lr: 1e-4 });
-const images = randn([config.batch, 3, config.imageSize, config.imageSize]);
-const labels = randint(0, config.classes, [config.batch]);
+model.to(device as Device);
+head.to(device as Device);
+const images = randn([config.batch, 3, config.imageSize, config.imageSize]).to(device as Device);
+const labels = randint(0, config.classes, [config.batch]).to(device as Device);
 
 function trainStep(): void {
   scope(() => {
@@ -54,11 +68,12 @@ function trainStep(): void {
 function timeSteps(count: number): number {
   const start = performance.now();
   for (let i = 0; i < count; i++) trainStep();
+  cuda.synchronize();
   return (performance.now() - start) / count;
 }
 
 const worker = spawn(
-  "/usr/bin/python3",
+  process.env.ONEVIDEO_REFERENCE_PYTHON ?? "/usr/bin/python3",
   [fileURLToPath(new URL("reference/vit_step_worker.py", import.meta.url)), JSON.stringify(config)],
   {
     stdio: ["pipe", "pipe", "inherit"],

@@ -13,13 +13,13 @@ if [ ! -f "$node_include/node_api.h" ]; then
   exit 1
 fi
 
+mkdir -p build
 args=(-S native -B build/native -DCMAKE_BUILD_TYPE=Release
   -DNODE_INCLUDE_DIR="$node_include" -DNODE_ADDON_API_DIR="$addon_api")
 if [ -n "${LIBTORCH:-}" ]; then
   args+=(-DCMAKE_PREFIX_PATH="$LIBTORCH")
 fi
 cmake "${args[@]}" > build/native-configure.log 2>&1 || {
-  mkdir -p build
   cat build/native-configure.log >&2
   echo "build-native: cmake could not configure; is libtorch installed (scripts/setup.sh) or LIBTORCH set?" >&2
   exit 1

@@ -17,8 +17,11 @@ model = VisionTransformer(image_size=config["imageSize"], patch=config["patchSiz
                           depth=config["depth"], heads=config["heads"])
 head = torch.nn.Linear(config["dim"], config["classes"])
 optimizer = torch.optim.AdamW(list(model.parameters()) + list(head.parameters()), lr=1e-4)
-images = torch.randn(config["batch"], 3, config["imageSize"], config["imageSize"])
-labels = torch.randint(0, config["classes"], (config["batch"],))
+device = torch.device(config["device"])
+model.to(device)
+head.to(device)
+images = torch.randn(config["batch"], 3, config["imageSize"], config["imageSize"], device=device)
+labels = torch.randint(0, config["classes"], (config["batch"],), device=device)
 
 
 def step():
@@ -35,6 +38,8 @@ for line in sys.stdin:
     start = time.perf_counter()
     for _ in range(count):
         step()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
     elapsed = (time.perf_counter() - start) * 1000 / count
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"step_ms": elapsed, "peak_rss_mb": peak}), flush=True)

@@ -6,7 +6,9 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readSafetensors, type Tensor, writeSafetensors } from "../../src/torch/index.ts";
 
-const referenceDir = resolve(fileURLToPath(new URL("../reference", import.meta.url)));
+export const referenceDir = resolve(fileURLToPath(new URL("../reference", import.meta.url)));
+/** The python3 that holds the reference torch: Debian's unless ONEVIDEO_REFERENCE_PYTHON names another. */
+export const referencePython = process.env.ONEVIDEO_REFERENCE_PYTHON ?? "/usr/bin/python3";
 
 /**
  * Writes `inputs` to inputs.safetensors, runs the python script (which finds `inputs`
@@ -26,7 +28,7 @@ export function runTorch(script: string, inputs: Map<string, Tensor>): Map<strin
       script,
       `safetensors_io.save(outputs, ${JSON.stringify(join(dir, "outputs.safetensors"))})`,
     ].join("\n");
-    execFileSync("/usr/bin/python3", ["-c", program], {
+    execFileSync(referencePython, ["-c", program], {
       env: { ...process.env, PYTHONPATH: referenceDir },
       stdio: ["ignore", "pipe", "pipe"],
     });

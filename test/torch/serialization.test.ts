@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { runTorch, maxAbsDiff } from "../helpers/python.ts";
+import { maxAbsDiff, referenceDir, referencePython, runTorch } from "../helpers/python.ts";
 import {
   loadPth,
   randn,
@@ -74,7 +74,7 @@ test("corrupt safetensors files are clear errors", () => {
 test("a state dict saved by python3-torch with torch.save loads with the same values", () => {
   const path = join(dir, "model.pth");
   execFileSync(
-    "/usr/bin/python3",
+    referencePython,
     [
       "-c",
       `import torch, collections
@@ -88,7 +88,7 @@ torch.save(model.state_dict(), ${JSON.stringify(path + ".plain")})
 import safetensors_io
 safetensors_io.save(model.state_dict(), ${JSON.stringify(path + ".safetensors")})`,
     ],
-    { env: { ...process.env, PYTHONPATH: join(import.meta.dirname, "..", "reference") } },
+    { env: { ...process.env, PYTHONPATH: referenceDir } },
   );
   const expected = readSafetensors(`${path}.safetensors`).tensors;
   const checkpoint = loadPth(path) as Map<string, unknown>;
@@ -122,7 +122,7 @@ test("savePth writes what torch.load reads, and loadPth reads it back", () => {
   ]);
   savePth(path, state);
   const back = runTorch(
-    `loaded = torch.load(${JSON.stringify(path)})\nfor k, v in loaded.items(): outputs[k] = v`,
+    `loaded = torch.load(${JSON.stringify(path)}, weights_only=False)\nfor k, v in loaded.items(): outputs[k] = v`,
     new Map(),
   );
   assert.deepEqual(back.get("a.weight")!.toArray(), state.get("a.weight")!.toArray());
