@@ -32,7 +32,6 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   registerTensorHandle(env, exports);
   registerOpCall(env, exports);
   registerAutograd(env, exports);
-  registerSerialize(env, exports);
   registerRuntime(env, exports);
   return exports;
 }

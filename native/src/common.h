@@ -35,7 +35,6 @@ std::string torchMessage(const c10::Error& error);
 void registerTensorHandle(Napi::Env env, Napi::Object exports);
 void registerOpCall(Napi::Env env, Napi::Object exports);
 void registerAutograd(Napi::Env env, Napi::Object exports);
-void registerSerialize(Napi::Env env, Napi::Object exports);
 void registerRuntime(Napi::Env env, Napi::Object exports);
 
 }  // namespace onevideo

@@ -45,7 +45,6 @@ export interface NativeAddon {
   gradFn(handle: NativeHandle): string | null;
   setGradEnabled(enabled: boolean): void;
   isGradEnabled(): boolean;
-  savePickle(path: string, names: string[], tensors: NativeHandle[]): void;
   setNumThreads(count: number): void;
   getNumThreads(): number;
   manualSeed(seed: number): void;

@@ -1,12 +1,14 @@
-// Reading PyTorch checkpoints written by torch.save (the zip format of PyTorch >= 1.6)
-// with a data-only unpickler, and writing state dicts that torch.load reads.
-import { readFileSync } from "node:fs";
+// PyTorch checkpoints in torch.save's format (a zip of a pickle and raw storages, the
+// format of PyTorch >= 1.6): read with a data-only unpickler, state dicts written as torch.save writes them.
+import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { callTensor } from "./dispatch.ts";
 import { type DType, dtypeCode } from "./dtype.ts";
 import { native } from "./native.ts";
 import { Tensor } from "./tensor.ts";
 import { PickleGlobal, PickleObject, unpickle } from "./unpickle.ts";
+import { type PickledTensor, pickleStateDict } from "./pickle_writer.ts";
 import { openZip } from "./zip_reader.ts";
+import { zipStored } from "./zip_writer.ts";
 
 /**
  * A torch.save'd object: tensors, numbers, strings, lists, dicts as Maps (order kept),
@@ -116,13 +118,31 @@ export function loadPth(path: string): PthValue {
   }
 }
 
-/** Writes a state dict that torch.load reads (through libtorch's pickler). */
+/**
+ * Writes a state dict as torch.save does, so that torch.load reads it (also with
+ * weights_only=True). Written beside the target and renamed over it.
+ */
 export function savePth(path: string, stateDict: Map<string, Tensor>): void {
-  native.savePickle(
-    path,
-    [...stateDict.keys()],
-    [...stateDict.values()].map((t) => t.handle),
-  );
+  const pickled: [string, PickledTensor][] = [];
+  const files: [string, Uint8Array][] = [];
+  [...stateDict].forEach(([name, tensor], index) => {
+    pickled.push([name, { dtype: tensor.dtype, shape: tensor.shape, storageKey: String(index) }]);
+    files.push([`archive/data/${index}`, new Uint8Array(native.toBuffer(tensor.handle))]);
+  });
+  const entries: [string, Uint8Array][] = [
+    ["archive/data.pkl", pickleStateDict(pickled)],
+    ["archive/byteorder", Buffer.from("little")],
+    ...files,
+    ["archive/version", Buffer.from("3\n")],
+  ];
+  const temporary = `${path}.tmp-${process.pid}`;
+  try {
+    writeFileSync(temporary, Buffer.concat(zipStored(entries)));
+    renameSync(temporary, path);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw new Error(`cannot write ${path}: ${(error as Error).message}`);
+  }
 }
 
 /**

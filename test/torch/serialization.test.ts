@@ -114,19 +114,23 @@ safetensors_io.save(model.state_dict(), ${JSON.stringify(path + ".safetensors")}
   }
 });
 
-test("savePth writes what torch.load reads, and loadPth reads it back", () => {
+test("savePth writes what torch.load reads (weights_only=True), and loadPth reads it back", () => {
   const path = join(dir, "ours.pth");
   const state = new Map([
     ["a.weight", randn([2, 3])],
+    ["half", randn([3]).to("bfloat16")],
+    ["scalar", tensor(1.5, { shape: [] })],
     ["steps", tensor([5], { dtype: "int64" })],
   ]);
   savePth(path, state);
   const back = runTorch(
-    `loaded = torch.load(${JSON.stringify(path)}, weights_only=False)\nfor k, v in loaded.items(): outputs[k] = v`,
+    `loaded = torch.load(${JSON.stringify(path)}, weights_only=True)\nfor k, v in loaded.items(): outputs[k] = v`,
     new Map(),
   );
   assert.deepEqual(back.get("a.weight")!.toArray(), state.get("a.weight")!.toArray());
   assert.deepEqual(back.get("steps")!.toArray(), [5]);
+  assert.equal(back.get("half")!.dtype, "bfloat16");
+  assert.deepEqual(back.get("scalar")!.shape, []);
   const ours = stateDictFrom(loadPth(path));
   assert.deepEqual(ours.get("a.weight")!.toArray(), state.get("a.weight")!.toArray());
 });
