@@ -1,6 +1,10 @@
-// The JavaScript handle of a tensor: an N-API external that owns one at::Tensor.
-// The finalizer frees it when the handle is collected, V8 is told its size so that
-// the collector runs when tensors pile up, and dispose() frees it at once.
+// The JavaScript handle of a tensor: an N-API external holding a slot id, not a pointer.
+// Slots live in a table; dispose() frees a slot at once and bumps its generation, so a
+// stale handle is recognised and never reaches a tensor that reused the slot. Handles
+// carry no N-API finalizer: Node runs those only between event-loop turns, and a
+// synchronous training loop would pile them up. The TypeScript side frees the tensors
+// it never disposed through a FinalizationRegistry instead. V8 is told each tensor's size
+// so that such garbage is collected when tensors pile up.
 #include "common.h"
 
 #include <cstring>
@@ -10,37 +14,47 @@ namespace onevideo {
 
 namespace {
 
-struct TensorBox {
+struct Slot {
   at::Tensor tensor;
+  uint32_t generation = 0;
   int64_t accountedBytes = 0;
 };
 
-// Marks externals made by this addon so that a foreign object is never cast to a TensorBox.
-const napi_type_tag kTensorTag = {0x6f6e65766964656fULL, 0x74656e736f720001ULL};
+std::vector<Slot> slots;
+std::vector<uint32_t> freeSlots;
 
-// Tensors held by live, undisposed handles: the leak tests read it.
-int64_t liveTensorCount = 0;
+// Marks externals made by this addon so that a foreign object is never read as a slot id.
+const napi_type_tag kTensorTag = {0x6f6e65766964656fULL, 0x74656e736f720002ULL};
 
 int64_t hostBytes(const at::Tensor& tensor) {
   // Only host memory is worth reporting to V8's collector.
   return tensor.device().is_cpu() ? static_cast<int64_t>(tensor.nbytes()) : 0;
 }
 
-void release(Napi::Env env, TensorBox* box) {
-  if (box->tensor.defined()) --liveTensorCount;
-  if (box->accountedBytes != 0) {
-    Napi::MemoryManagement::AdjustExternalMemory(env, -box->accountedBytes);
-    box->accountedBytes = 0;
-  }
-  box->tensor.reset();
-}
-
-TensorBox* unwrapBox(Napi::Value value, const std::string& what) {
+uint64_t slotId(Napi::Value value, const std::string& what) {
   Napi::Env env = value.Env();
   bool tagged = false;
   if (value.IsExternal()) napi_check_object_type_tag(env, value, &kTensorTag, &tagged);
   if (!tagged) throw Napi::TypeError::New(env, what + ": expected a tensor");
-  return value.As<Napi::External<TensorBox>>().Data();
+  return static_cast<uint64_t>(reinterpret_cast<uintptr_t>(value.As<Napi::External<void>>().Data()));
+}
+
+// The live slot a handle names, or nullptr when it was disposed.
+Slot* liveSlot(uint64_t id) {
+  uint32_t index = static_cast<uint32_t>(id & 0xffffffffu);
+  uint32_t generation = static_cast<uint32_t>(id >> 32);
+  if (index >= slots.size()) return nullptr;
+  Slot& slot = slots[index];
+  return slot.generation == generation && slot.tensor.defined() ? &slot : nullptr;
+}
+
+void release(Napi::Env env, uint32_t index) {
+  Slot& slot = slots[index];
+  if (slot.accountedBytes != 0) Napi::MemoryManagement::AdjustExternalMemory(env, -slot.accountedBytes);
+  slot.accountedBytes = 0;
+  slot.tensor.reset();
+  ++slot.generation;
+  freeSlots.push_back(index);
 }
 
 }  // namespace
@@ -72,15 +86,22 @@ std::string describeTensor(const at::Tensor& tensor) {
 
 Napi::Value wrapTensor(Napi::Env env, at::Tensor tensor) {
   if (!tensor.defined()) return env.Null();
-  auto* box = new TensorBox{std::move(tensor), 0};
-  ++liveTensorCount;
-  box->accountedBytes = hostBytes(box->tensor);
-  auto handle = Napi::External<TensorBox>::New(env, box, [](Napi::Env env, TensorBox* box) {
-    release(env, box);
-    delete box;
-  });
+  uint32_t index;
+  if (freeSlots.empty()) {
+    if (slots.size() >= 0xffffffffu) throw Napi::Error::New(env, "too many live tensors");
+    index = static_cast<uint32_t>(slots.size());
+    slots.emplace_back();
+  } else {
+    index = freeSlots.back();
+    freeSlots.pop_back();
+  }
+  Slot& slot = slots[index];
+  slot.accountedBytes = hostBytes(tensor);
+  slot.tensor = std::move(tensor);
+  uint64_t id = (static_cast<uint64_t>(slot.generation) << 32) | index;
+  auto handle = Napi::External<void>::New(env, reinterpret_cast<void*>(static_cast<uintptr_t>(id)));
   napi_type_tag_object(env, handle, &kTensorTag);
-  if (box->accountedBytes != 0) Napi::MemoryManagement::AdjustExternalMemory(env, box->accountedBytes);
+  if (slot.accountedBytes != 0) Napi::MemoryManagement::AdjustExternalMemory(env, slot.accountedBytes);
   return handle;
 }
 
@@ -91,11 +112,11 @@ bool isTensorHandle(Napi::Env env, Napi::Value value) {
 }
 
 const at::Tensor& unwrapTensor(Napi::Value value, const std::string& what) {
-  TensorBox* box = unwrapBox(value, what);
-  if (!box->tensor.defined()) {
+  Slot* slot = liveSlot(slotId(value, what));
+  if (slot == nullptr) {
     throw Napi::Error::New(value.Env(), what + ": this tensor was disposed and cannot be used any more");
   }
-  return box->tensor;
+  return slot->tensor;
 }
 
 namespace {
@@ -108,14 +129,15 @@ at::ScalarType scalarTypeFromInt(Napi::Value value) {
   return static_cast<at::ScalarType>(code);
 }
 
+// dispose(handle): frees the tensor; a handle already disposed is left alone.
 Napi::Value dispose(const Napi::CallbackInfo& info) {
-  TensorBox* box = unwrapBox(info[0], "dispose");
-  release(info.Env(), box);
+  uint64_t id = slotId(info[0], "dispose");
+  if (liveSlot(id) != nullptr) release(info.Env(), static_cast<uint32_t>(id & 0xffffffffu));
   return info.Env().Undefined();
 }
 
 Napi::Value isDisposed(const Napi::CallbackInfo& info) {
-  return Napi::Boolean::New(info.Env(), !unwrapBox(info[0], "isDisposed")->tensor.defined());
+  return Napi::Boolean::New(info.Env(), liveSlot(slotId(info[0], "isDisposed")) == nullptr);
 }
 
 Napi::Value shape(const Napi::CallbackInfo& info) {
@@ -160,8 +182,9 @@ Napi::Value toBuffer(const Napi::CallbackInfo& info) {
   return buffer;
 }
 
+// Tensors held by live handles: the leak tests read it.
 Napi::Value liveTensors(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), static_cast<double>(liveTensorCount));
+  return Napi::Number::New(info.Env(), static_cast<double>(slots.size() - freeSlots.size()));
 }
 
 Napi::Value describe(const Napi::CallbackInfo& info) {

@@ -4,19 +4,23 @@
 export interface ScopedTensor {
   dispose(): void;
   readonly isDisposed: boolean;
+  /** Leaves the tensor to the garbage collector: freed if it is collected undisposed. */
+  watch(): void;
 }
 
 let active: ScopedTensor[] | null = null;
 const exempt = new WeakSet<ScopedTensor>();
 
-/** Called by every new tensor: the innermost open scope takes ownership. */
+/** Called by every new tensor: the innermost open scope takes ownership, else the collector. */
 export function track(tensor: ScopedTensor): void {
   if (active !== null) active.push(tensor);
+  else tensor.watch();
 }
 
 /** Exempts a tensor from every scope (parameters, optimizer state, buffers). */
 export function keep<T extends ScopedTensor>(tensor: T): T {
   exempt.add(tensor);
+  tensor.watch();
   return tensor;
 }
 
@@ -62,8 +66,9 @@ export function scope<T>(fn: () => T): T {
   collect(result, returned, new Set());
   for (const tensor of created) {
     if (exempt.has(tensor)) continue;
-    if (returned.has(tensor)) outer?.push(tensor);
-    else tensor.dispose();
+    if (!returned.has(tensor)) tensor.dispose();
+    else if (outer !== null) outer.push(tensor);
+    else tensor.watch();
   }
   return result;
 }

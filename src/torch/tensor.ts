@@ -10,9 +10,13 @@ type TensorOrNumber = Tensor | number;
 
 const dtypeSymbol = Symbol("dtype");
 
+// Tensors nobody disposed are freed when their Tensor object is garbage collected.
+const collector = new FinalizationRegistry<NativeHandle>((handle) => native.dispose(handle));
+
 export class Tensor implements ScopedTensor {
   #handle: NativeHandle | null;
   #shape: number[] | undefined;
+  #watched = false;
   [dtypeSymbol]: DType | undefined;
 
   private constructor(handle: NativeHandle) {
@@ -43,8 +47,16 @@ export class Tensor implements ScopedTensor {
   /** Frees the tensor's memory now (views keep their shared storage alive). */
   dispose(): void {
     if (this.#handle === null) return;
+    if (this.#watched) collector.unregister(this);
     native.dispose(this.#handle);
     this.#handle = null;
+  }
+
+  /** Leaves this tensor to the garbage collector: it is freed if collected undisposed. */
+  watch(): void {
+    if (this.#watched || this.#handle === null) return;
+    collector.register(this, this.#handle, this);
+    this.#watched = true;
   }
 
   [Symbol.dispose](): void {
@@ -57,9 +69,14 @@ export class Tensor implements ScopedTensor {
    */
   replaceWith_(source: Tensor): this {
     const handle = source.handle;
+    if (source.#watched) collector.unregister(source);
     source.#handle = null;
     if (this.#handle !== null) native.dispose(this.#handle);
     this.#handle = handle;
+    if (this.#watched) {
+      collector.unregister(this);
+      collector.register(this, handle, this);
+    }
     this.#shape = undefined;
     this[dtypeSymbol] = undefined;
     return this;

@@ -1,6 +1,8 @@
 // Tensors: data in and out, dtypes, memory management, autograd switches, RNG and errors.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import {
   arange,
   callOp,
@@ -172,4 +174,33 @@ test("bad inputs are errors naming the operator and shapes; the process lives on
   assert.throws(() => callOp("aten::add.Tensor", {}, a), /expected a tensor/);
   assert.throws(() => tensor([1, 2, 3], { shape: [2, 2] }), /do not fill shape/);
   assert.deepEqual(a.add(1).toArray(), [2, 2, 2, 2, 2, 2]);
+});
+
+test("tensors nobody disposed are freed once garbage collected", async () => {
+  setFlagsFromString("--expose-gc");
+  const collectGarbage = runInNewContext("gc") as () => void;
+  const settle = async () => {
+    for (let round = 0; round < 5; round++) {
+      collectGarbage();
+      await new Promise((resolve) => setImmediate(resolve)); // the registry's callbacks run between turns
+    }
+  };
+  await settle(); // earlier tests' garbage goes first
+  const before = native.liveTensors();
+  (() => {
+    for (let i = 0; i < 100; i++) ones([1000]); // dropped at once, never disposed
+  })();
+  assert.equal(native.liveTensors(), before + 100);
+  await settle();
+  assert.equal(native.liveTensors(), before);
+});
+
+test("a disposed handle never reaches the tensor that reuses its slot", () => {
+  const first = ones([2]);
+  const staleHandle = first.handle;
+  first.dispose();
+  const second = zeros([3]); // takes the freed slot
+  assert.throws(() => native.shape(staleHandle), /disposed/);
+  native.dispose(staleHandle); // a stale dispose is a no-op
+  assert.deepEqual(second.toArray(), [0, 0, 0]);
 });
