@@ -31,21 +31,19 @@ export class SGD extends Optimizer<SGDOptions> {
     state: Map<string, Tensor>,
   ): void {
     const { lr, momentum, dampening, weightDecay, nesterov } = options;
-    let direction = weightDecay !== 0 ? gradient.add(parameter, weightDecay) : gradient;
-    if (momentum !== 0) {
-      const existing = state.get("momentum_buffer");
-      const buffer = this.stateTensor(state, "momentum_buffer", () => direction.clone());
-      if (existing) buffer.mul_(momentum).add_(direction, 1 - dampening);
-      if (nesterov) {
-        const next = direction.add(buffer, momentum);
-        if (direction !== gradient) direction.dispose();
-        direction = next;
-      } else {
-        if (direction !== gradient) direction.dispose();
-        direction = buffer;
-      }
+    using decayed = weightDecay !== 0 ? gradient.add(parameter, weightDecay) : gradient.detach();
+    if (momentum === 0) {
+      parameter.add_(decayed, -lr);
+      return;
     }
-    parameter.add_(direction, -lr);
-    if (direction !== gradient && direction !== state.get("momentum_buffer")) direction.dispose();
+    const existing = state.get("momentum_buffer");
+    const buffer = this.stateTensor(state, "momentum_buffer", () => decayed.clone());
+    if (existing) buffer.mul_(momentum).add_(decayed, 1 - dampening);
+    if (nesterov) {
+      using direction = decayed.add(buffer, momentum);
+      parameter.add_(direction, -lr);
+    } else {
+      parameter.add_(buffer, -lr);
+    }
   }
 }

@@ -17,6 +17,16 @@ function operatorId(qualifiedName: string): number {
   return id;
 }
 
+/** Whether the loaded libtorch has an operator (e.g. for version-dependent paths). */
+export function hasOperator(qualifiedName: string): boolean {
+  try {
+    operatorId(qualifiedName);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function unwrap(args: unknown[]): unknown[] {
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];

@@ -1,6 +1,5 @@
 // Neural-network functions (torch.nn.functional), PyTorch's names in camelCase.
-import { callTensor } from "./dispatch.ts";
-import { native } from "./native.ts";
+import { callTensor, hasOperator } from "./dispatch.ts";
 import type { Shape, Tensor } from "./tensor.ts";
 
 export type Reduction = "none" | "mean" | "sum";
@@ -265,18 +264,4 @@ export function scaledDotProductAttention(
   const output = weights.matmul(value);
   for (const t of [keyT, logits, weights]) t.dispose();
   return output;
-}
-
-/** Whether the loaded libtorch has a given operator (e.g. for version-dependent paths). */
-export function hasOperator(qualifiedName: string): boolean {
-  try {
-    const dot = qualifiedName.indexOf(".");
-    native.resolveOp(
-      dot < 0 ? qualifiedName : qualifiedName.slice(0, dot),
-      dot < 0 ? "" : qualifiedName.slice(dot + 1),
-    );
-    return true;
-  } catch {
-    return false;
-  }
 }

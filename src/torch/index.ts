@@ -21,7 +21,7 @@ export {
   zeros,
   zerosLike,
 } from "./creation.ts";
-export { asFloat, callOp, callTensor, callTensors, operatorSchema } from "./dispatch.ts";
+export { asFloat, callOp, callTensor, callTensors, hasOperator, operatorSchema } from "./dispatch.ts";
 export { type DType, isFloatingDType } from "./dtype.ts";
 export * as F from "./functional.ts";
 export { loadPth, type PthValue, type PythonObject, savePth, stateDictFrom } from "./pth.ts";
