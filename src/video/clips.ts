@@ -16,7 +16,8 @@ export const doraSampling: ClipSampling = { clipLength: 8, frameStride: 1, clipS
 
 export function validateSampling(sampling: ClipSampling): void {
   for (const [name, value] of Object.entries(sampling)) {
-    if (!Number.isInteger(value) || value < 1) throw new InputError(`${name} must be a positive integer, got ${value}`);
+    if (!Number.isInteger(value) || value < 1)
+      throw new InputError(`${name} must be a positive integer, got ${value}`);
   }
 }
 

@@ -189,7 +189,12 @@ interface RangeTarget {
 }
 
 /** Decodes the clips starting at `starts` (cache slots from firstClip on); returns how many were complete. */
-async function decodeRange(info: VideoInfo, starts: number[], firstClip: number, target: RangeTarget): Promise<number> {
+async function decodeRange(
+  info: VideoInfo,
+  starts: number[],
+  firstClip: number,
+  target: RangeTarget,
+): Promise<number> {
   if (starts.length === 0) return 0;
   const { sampling } = target;
   // Where each needed frame goes: frame index -> [clip slot, position in clip].

@@ -1,0 +1,86 @@
+// DINO's loss: cross-entropy between the teacher's centred, sharpened distribution on
+// each global view and the student's distribution on every other view. The centre is
+// an exponential moving average of the teacher's outputs; it, with sharpening, is what
+// keeps the teacher from collapsing.
+import { keep, noGrad, stack, type Tensor, zeros } from "../torch/index.ts";
+
+export interface DinoLossOptions {
+  outDim: number;
+  studentTemperature: number;
+  centerMomentum: number;
+}
+
+export interface CollapseSignals {
+  /** Mean entropy of the teacher's per-sample distributions (nats). */
+  teacherEntropy: number;
+  /** KL divergence of the teacher's mean distribution from uniform (nats): log K when collapsed to one prototype. */
+  teacherKlToUniform: number;
+}
+
+export class DinoLoss {
+  readonly center: Tensor;
+
+  constructor(readonly options: DinoLossOptions) {
+    this.center = keep(zeros([1, options.outDim]));
+  }
+
+  /**
+   * studentOutputs: one [B, K] tensor per student view; teacherOutputs: one [B, K] per
+   * teacher view, where teacher view i and student view i are the same crop (skipped).
+   */
+  forward(studentOutputs: Tensor[], teacherOutputs: Tensor[], teacherTemperature: number): Tensor {
+    const { studentTemperature } = this.options;
+    const studentLogProbs = studentOutputs.map((output) => output.div(studentTemperature).logSoftmax(-1));
+    const teacherProbs = noGrad(() =>
+      teacherOutputs.map((output) => {
+        using centered = output.sub(this.center);
+        using scaled = centered.div(teacherTemperature);
+        return scaled.softmax(-1);
+      }),
+    );
+    const terms: Tensor[] = [];
+    teacherProbs.forEach((target, teacherView) =>
+      studentLogProbs.forEach((logProbs, studentView) => {
+        if (studentView === teacherView) return;
+        using product = target.mul(logProbs);
+        using perSample = product.sum(-1);
+        terms.push(perSample.mean());
+      }),
+    );
+    for (const t of [...studentLogProbs, ...teacherProbs]) t.dispose();
+    if (terms.length === 0)
+      throw new Error("DINO loss needs a student view that differs from each teacher view");
+    using stacked = stack(terms);
+    for (const t of terms) t.dispose();
+    using mean = stacked.mean();
+    return mean.neg();
+  }
+
+  /** Moves the centre towards the batch mean of the teacher outputs. */
+  updateCenter(teacherOutputs: Tensor[]): void {
+    noGrad(() => {
+      const rows = teacherOutputs.reduce((count, output) => count + output.size(0), 0);
+      const sums = teacherOutputs.map((output) => output.sum(0, true));
+      const batchCenter = sums.reduce((a, b) => a.add(b)).div(rows);
+      this.center.mul_(this.options.centerMomentum).add_(batchCenter, 1 - this.options.centerMomentum);
+    });
+  }
+
+  /** Entropy and KL-to-uniform of the teacher's sharpened distributions, to watch for collapse. */
+  collapseSignals(teacherOutputs: Tensor[], teacherTemperature: number): CollapseSignals {
+    return noGrad(() => {
+      let entropy = 0;
+      let meanProbs: Tensor | null = null;
+      for (const output of teacherOutputs) {
+        using probs = output.sub(this.center).div(teacherTemperature).softmax(-1);
+        using logProbs = probs.clampMin(1e-12).log();
+        entropy += probs.mul(logProbs).sum(-1).mean().neg().item() / teacherOutputs.length;
+        const mean = probs.mean(0);
+        meanProbs = meanProbs === null ? mean : meanProbs.add(mean);
+      }
+      using average = meanProbs!.div(teacherOutputs.length);
+      const averageEntropy = average.mul(average.clampMin(1e-12).log()).sum().neg().item();
+      return { teacherEntropy: entropy, teacherKlToUniform: Math.log(this.options.outDim) - averageEntropy };
+    });
+  }
+}
