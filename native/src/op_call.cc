@@ -15,6 +15,7 @@ namespace {
 struct OpEntry {
   c10::OperatorHandle handle;
   std::string label;  // "aten::add.Tensor"
+  bool writesFirstArgument;  // in-place and out= operators: Tensor(a!) self
 };
 
 // A deque keeps references stable while entries are appended.
@@ -35,7 +36,9 @@ Napi::Value resolveOp(const Napi::CallbackInfo& info) {
   }
   auto handle = c10::Dispatcher::singleton().findSchema({name, overload});
   if (!handle) throw Napi::Error::New(env, "unknown operator " + label + ": no such schema in this libtorch");
-  entries.push_back({*handle, label});
+  const auto& arguments = handle->schema().arguments();
+  bool writes = !arguments.empty() && arguments[0].alias_info() != nullptr && arguments[0].alias_info()->isWrite();
+  entries.push_back({*handle, label, writes});
   return Napi::Number::New(env, static_cast<double>(entries.size() - 1));
 }
 
@@ -107,7 +110,7 @@ Napi::Value callOp(const Napi::CallbackInfo& info) {
   if (stack.size() == 1) {
     // In-place and out= operators return their argument: hand back the caller's own handle
     // rather than a second one, which would keep the tensor (and its graph) alive until GC.
-    if (stack[0].isTensor() && given > 0 && isTensorHandle(env, info[1])) {
+    if (entry.writesFirstArgument && stack[0].isTensor() && given > 0 && isTensorHandle(env, info[1])) {
       const at::Tensor& first = unwrapTensor(info[1], entry.label);
       if (first.unsafeGetTensorImpl() == stack[0].toTensor().unsafeGetTensorImpl()) return info[1];
     }

@@ -98,8 +98,8 @@ export class Tensor implements ScopedTensor {
     return dtype;
   }
 
-  get device(): string {
-    return native.device(this.handle);
+  get device(): Device {
+    return native.device(this.handle) as Device;
   }
 
   get ndim(): number {

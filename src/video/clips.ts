@@ -1,6 +1,6 @@
 // Clip sampling as DoRA does it: clips of T consecutive frames (optionally strided),
 // one clip start every S frames, visited in a seeded random order that changes per epoch.
-import { seededRandom, shuffled } from "../data/random.ts";
+import { Random, shuffled } from "../data/random.ts";
 import { InputError } from "./probe.ts";
 
 export interface ClipSampling {
@@ -47,7 +47,7 @@ export function clipFrames(start: number, sampling: ClipSampling): number[] {
 
 /** The order in which an epoch visits clips 0..count-1: a permutation fixed by (seed, epoch). */
 export function epochOrder(count: number, seed: number, epoch: number): number[] {
-  const random = seededRandom((seed * 0x9e3779b1 + epoch * 0x85ebca6b) >>> 0);
+  const random = new Random((seed * 0x9e3779b1 + epoch * 0x85ebca6b) >>> 0);
   return shuffled(
     Array.from({ length: count }, (_, i) => i),
     random,

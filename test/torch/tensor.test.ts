@@ -78,6 +78,11 @@ test("in-place operators return the same Tensor object and change it", () => {
   const before = native.liveTensors();
   for (let i = 0; i < 100; i++) t.add_(0);
   assert.equal(native.liveTensors(), before, "in-place calls must not create handles");
+  // An op that returns its input without writing it (a no-op .to) gives a separate handle.
+  const same = t.to("cpu");
+  assert.notEqual(same, t);
+  same.dispose();
+  assert.deepEqual(t.toArray(), [5, 5, 5]);
 });
 
 test("scope disposes what it created except its result", () => {

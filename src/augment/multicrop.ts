@@ -1,0 +1,97 @@
+// DINO's multi-crop augmentation: a few large global views and several small local
+// views of each image, each with its own geometry and photometric distortions.
+import type { Random } from "../data/random.ts";
+import type { Tensor } from "../torch/index.ts";
+import { type CropBox, randomResizedCrops } from "./crop.ts";
+import {
+  type ColorJitterOptions,
+  colorJitter,
+  normalizeImages,
+  randomGaussianBlur,
+  randomGrayscale,
+  randomSolarize,
+} from "./photometric.ts";
+
+export interface ViewOptions {
+  size: number;
+  scale: [number, number];
+  blurProbability: number;
+  solarizeProbability: number;
+}
+
+export interface MultiCropConfig {
+  /** One entry per global view (DINO: two, the second with less blur and some solarisation). */
+  globalViews: ViewOptions[];
+  localView: ViewOptions;
+  localCrops: number;
+  flipProbability: number;
+  colorJitter: ColorJitterOptions;
+  grayscaleProbability: number;
+  /** Blur sigma range in pixels of a 224-pixel view; scaled to each view's size. */
+  blurSigma: [number, number];
+}
+
+/** DINO's published augmentation, for global views of `globalSize` pixels. */
+export function dinoMultiCrop(globalSize: number, localSize: number, localCrops: number): MultiCropConfig {
+  return {
+    globalViews: [
+      { size: globalSize, scale: [0.4, 1], blurProbability: 1, solarizeProbability: 0 },
+      { size: globalSize, scale: [0.4, 1], blurProbability: 0.1, solarizeProbability: 0.2 },
+    ],
+    localView: { size: localSize, scale: [0.05, 0.4], blurProbability: 0.5, solarizeProbability: 0 },
+    localCrops,
+    flipProbability: 0.5,
+    colorJitter: { probability: 0.8, brightness: 0.4, contrast: 0.4, saturation: 0.2, hue: 0.1 },
+    grayscaleProbability: 0.2,
+    blurSigma: [0.1, 2],
+  };
+}
+
+export interface AugmentedView {
+  /** Normalised images, [N, 3, size, size]. */
+  images: Tensor;
+  boxes: CropBox[];
+}
+
+/** One augmented view of every image in a [N, 3, H, W] batch in [0, 1]. */
+export function augmentView(
+  images: Tensor,
+  view: ViewOptions,
+  config: MultiCropConfig,
+  random: Random,
+  groups?: number[],
+): AugmentedView {
+  const { crops, boxes } = randomResizedCrops(
+    images,
+    { size: view.size, scale: view.scale, flipProbability: config.flipProbability },
+    random,
+    groups,
+  );
+  using cropped = crops;
+  using jittered = colorJitter(cropped, config.colorJitter, random);
+  using grayed = randomGrayscale(jittered, config.grayscaleProbability, random);
+  const sigmaScale = view.size / 224;
+  using blurred = randomGaussianBlur(
+    grayed,
+    view.blurProbability,
+    [config.blurSigma[0] * sigmaScale, config.blurSigma[1] * sigmaScale],
+    random,
+  );
+  using solarized = randomSolarize(blurred, view.solarizeProbability, random);
+  return { images: normalizeImages(solarized), boxes };
+}
+
+/** All views of a batch: the global ones first, then the local ones. */
+export function multiCrop(
+  images: Tensor,
+  config: MultiCropConfig,
+  random: Random,
+  groups?: number[],
+): { globals: AugmentedView[]; locals: AugmentedView[] } {
+  return {
+    globals: config.globalViews.map((view) => augmentView(images, view, config, random, groups)),
+    locals: Array.from({ length: config.localCrops }, () =>
+      augmentView(images, config.localView, config, random, groups),
+    ),
+  };
+}

@@ -1,0 +1,93 @@
+// Augmentation geometry and photometric transforms on known inputs.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { cropAndResize, randomResizedCrops, sampleCropBox } from "../../src/augment/crop.ts";
+import { dinoMultiCrop, multiCrop } from "../../src/augment/multicrop.ts";
+import {
+  colorJitter,
+  normalizeImages,
+  randomGaussianBlur,
+  randomGrayscale,
+  randomSolarize,
+} from "../../src/augment/photometric.ts";
+import { Random } from "../../src/data/random.ts";
+import { arange, full, rand } from "../../src/torch/index.ts";
+import { maxAbsDiff } from "../helpers/python.ts";
+
+const image = arange(0, 2 * 3 * 16 * 20, 1, { dtype: "float32" }).reshape(2, 3, 16, 20);
+
+test("a crop the size of its output is an exact slice; a flipped one its mirror", () => {
+  const boxes = [
+    { left: 2, top: 3, width: 8, height: 8, flipped: false },
+    { left: 10, top: 5, width: 8, height: 8, flipped: true },
+  ];
+  const crops = cropAndResize(image, boxes, 8);
+  assert.ok(maxAbsDiff(crops.select(0, 0), image.select(0, 0).slice(1, 3, 11).slice(2, 2, 10)) < 1e-3);
+  assert.ok(
+    maxAbsDiff(crops.select(0, 1), image.select(0, 1).slice(1, 5, 13).slice(2, 10, 18).flip(2)) < 1e-3,
+  );
+});
+
+test("sampled boxes lie inside the image with area and aspect in range; groups share a box", () => {
+  const random = new Random(1);
+  for (let i = 0; i < 500; i++) {
+    const box = sampleCropBox(120, 80, { size: 32, scale: [0.05, 0.4] }, random);
+    assert.ok(box.left >= 0 && box.top >= 0 && box.left + box.width <= 120 && box.top + box.height <= 80);
+    const area = (box.width * box.height) / (120 * 80);
+    assert.ok(area > 0.04 && area < 0.42, `area ${area}`);
+    const aspect = box.width / box.height;
+    assert.ok(aspect > 0.7 && aspect < 1.4, `aspect ${aspect}`);
+  }
+  const { boxes, crops } = randomResizedCrops(
+    rand([4, 3, 16, 20]),
+    { size: 8, scale: [0.2, 1] },
+    random,
+    [0, 0, 1, 1],
+  );
+  assert.deepEqual(crops.shape, [4, 3, 8, 8]);
+  assert.deepEqual(boxes[0], boxes[1]);
+  assert.deepEqual(boxes[2], boxes[3]);
+  assert.notDeepEqual(boxes[0], boxes[2]);
+});
+
+test("photometric transforms do what they say", () => {
+  const random = new Random(2);
+  const images = rand([3, 3, 8, 8]);
+  const gray = randomGrayscale(images, 1, random);
+  assert.ok(maxAbsDiff(gray.select(1, 0), gray.select(1, 2)) < 1e-6, "grayscale: equal channels");
+  const solarized = randomSolarize(images, 1, random);
+  const expected = images.ge(0.5).float().mul(images.rsub(1)).add(images.lt(0.5).float().mul(images));
+  assert.ok(maxAbsDiff(solarized, expected) < 1e-6, "solarize inverts the bright half");
+  const flat = full([2, 3, 9, 9], 0.3);
+  assert.ok(maxAbsDiff(randomGaussianBlur(flat, 1, [1, 2], random), flat) < 1e-6, "blur keeps a flat image");
+  const blurred = randomGaussianBlur(images, 1, [1, 2], random);
+  assert.ok(blurred.std().item() < images.std().item(), "blur smooths noise");
+  assert.ok(maxAbsDiff(randomGaussianBlur(images, 0, [1, 2], random), images) < 1e-7, "p = 0: unchanged");
+  const untouched = colorJitter(
+    images,
+    { probability: 0, brightness: 0.4, contrast: 0.4, saturation: 0.2, hue: 0.1 },
+    random,
+  );
+  assert.ok(maxAbsDiff(untouched, images) < 1e-5, "jitter with p = 0 is the identity (exact YIQ round trip)");
+  const jittered = colorJitter(
+    images,
+    { probability: 1, brightness: 0.4, contrast: 0.4, saturation: 0.2, hue: 0.1 },
+    random,
+  );
+  assert.ok(maxAbsDiff(jittered, images) > 0.01);
+  assert.ok(jittered.min().item() >= 0 && jittered.max().item() <= 1);
+  const normalized = normalizeImages(full([1, 3, 2, 2], 0.485));
+  assert.ok(Math.abs(normalized.select(1, 0).mean().item()) < 1e-6);
+});
+
+test("DINO multi-crop makes two global and N local normalised views", () => {
+  const random = new Random(3);
+  const { globals, locals } = multiCrop(rand([4, 3, 40, 52]), dinoMultiCrop(32, 16, 5), random);
+  assert.equal(globals.length, 2);
+  assert.equal(locals.length, 5);
+  assert.deepEqual(globals[0].images.shape, [4, 3, 32, 32]);
+  assert.deepEqual(locals[4].images.shape, [4, 3, 16, 16]);
+  // Reproducible: the same seed gives the same views.
+  const again = multiCrop(rand([4, 3, 40, 52]), dinoMultiCrop(32, 16, 5), new Random(3));
+  assert.deepEqual(again.locals[2].boxes, locals[2].boxes);
+});
