@@ -1,17 +1,6 @@
 // Writes a zip archive of stored (uncompressed) entries, each entry's data aligned to
 // 64 bytes as torch.save aligns it, so readers may map tensors straight from the file.
-
-const crcTable = new Uint32Array(256).map((_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-
-function crc32(data: Uint8Array): number {
-  let crc = 0xffffffff;
-  for (let i = 0; i < data.length; i++) crc = crcTable[(crc ^ data[i]) & 0xff] ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
-}
+import { crc32 } from "node:zlib";
 
 /** The archive's bytes, as parts to write in order. Sizes must stay below 4 GiB per entry. */
 export function zipStored(entries: [string, Uint8Array][], alignment = 64): Uint8Array[] {

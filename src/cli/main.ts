@@ -1,0 +1,43 @@
+// The onevideo command line: one file per command; this one dispatches and turns
+// input errors into one line and a non-zero exit.
+import { TrainingError } from "../train/trainer.ts";
+import { InputError } from "../video/probe.ts";
+
+const usage = `onevideo: learn image encoders from one long video
+
+usage: onevideo <command> [options]
+
+commands:
+  pretrain   train an encoder on a video (--method dino)
+  demo       the whole thing in minutes on a bundled street video
+
+'onevideo <command> --help' lists a command's options.`;
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case "pretrain":
+      return (await import("./pretrain.ts")).pretrainCommand(rest);
+    case "demo":
+      return (await import("./demo.ts")).demoCommand(rest);
+    case undefined:
+    case "help":
+    case "--help":
+    case "-h":
+      console.log(usage);
+      return;
+    default:
+      throw new InputError(`unknown command '${command}'; run 'onevideo --help'`);
+  }
+}
+
+try {
+  await main(process.argv.slice(2));
+} catch (error) {
+  if (error instanceof InputError || error instanceof TrainingError) {
+    process.stderr.write(`onevideo: ${error.message}\n`);
+    process.exitCode = 1;
+  } else {
+    throw error;
+  }
+}

@@ -1,0 +1,99 @@
+// onevideo pretrain: learn an encoder from a video (or an image folder) with a method.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { FrameSource } from "../data/frame_source.ts";
+import { type DinoConfig, DinoMethod, dinoConfigSchema, dinoOptions } from "../methods/dino.ts";
+import { cuda, type Device } from "../torch/index.ts";
+import { describeOptions, readConfigFile, validateConfig } from "../train/config.ts";
+import { train, type TrainSummary } from "../train/trainer.ts";
+import { FrameCache } from "../video/frame_cache.ts";
+import { InputError } from "../video/probe.ts";
+import { writeAttentionPictures, writeLossCurve } from "../viz/run_pictures.ts";
+import { parseArgs } from "./args.ts";
+
+export const pretrainHelp = [
+  "usage: onevideo pretrain --method dino (--video <file> | --images <folder>) [options]",
+  "",
+  "  --method dino                  the self-supervised method",
+  "  --config <file>                JSON or YAML options; flags override it",
+  "  --resume                       continue the run in --out from its last checkpoint",
+  ...describeOptions(dinoOptions),
+].join("\n");
+
+export function pickDevice(requested: string | undefined): Device {
+  if (requested) {
+    if (requested.startsWith("cuda") && !cuda.isAvailable()) {
+      throw new InputError(
+        `--device ${requested}: this libtorch has no CUDA or no GPU is visible; use --device cpu`,
+      );
+    }
+    return requested as Device;
+  }
+  return cuda.isAvailable() ? "cuda" : "cpu";
+}
+
+/** Resolves flags and config file into a validated DINO config. */
+export function resolveDinoConfig(options: Record<string, unknown>): DinoConfig {
+  const { config: file, method, resume: _resume, ...flags } = options;
+  if (method !== undefined && method !== "dino") {
+    throw new InputError(`--method ${String(method)} is not available yet; this version trains dino`);
+  }
+  const fromFile = typeof file === "string" ? readConfigFile(file) : {};
+  const { method: _fileMethod, ...fileOptions } = fromFile;
+  return validateConfig(dinoConfigSchema, { ...fileOptions, ...flags });
+}
+
+export async function runPretrain(
+  config: DinoConfig,
+  resume: boolean,
+): Promise<TrainSummary & { runDir: string }> {
+  if (config.images !== undefined) {
+    throw new InputError("--images: image-folder training is not available yet; use --video");
+  }
+  if (config.video === undefined) throw new InputError("give the footage to learn from: --video <file>");
+  const device = pickDevice(config.device);
+  const runDir = resolve(
+    config.out ?? join("runs", `dino-${new Date().toISOString().replace(/[:.]/g, "-")}`),
+  );
+  const cache = await FrameCache.open(config.video, {
+    shortSide: config.frameShortSide ?? Math.round(config.imageSize * 1.15),
+    sampling: {
+      clipLength: config.clipLength,
+      frameStride: config.frameStride,
+      clipSpacing: config.clipSpacing,
+    },
+    cacheRoot: config.cacheDir,
+    onProgress: (done, total) => {
+      if (process.stderr.isTTY) process.stderr.write(`\r\x1b[Kdecoding clips ${done}/${total}`);
+    },
+  });
+  if (process.stderr.isTTY) process.stderr.write("\n");
+  try {
+    const method = new DinoMethod(config);
+    const source = new FrameSource(cache, config.seed);
+    mkdirSync(runDir, { recursive: true });
+    if (!resume)
+      writeFileSync(join(runDir, "config.json"), JSON.stringify({ method: "dino", ...config }, null, 1));
+    const summary = await train({ method, source, settings: config, runDir, device, resume });
+    writeLossCurve(runDir);
+    writeAttentionPictures(runDir, method.teacher.backbone, cache);
+    return { ...summary, runDir };
+  } finally {
+    cache.close();
+  }
+}
+
+export async function pretrainCommand(argv: string[]): Promise<void> {
+  const { options } = parseArgs(argv, new Set(["resume", "normLastLayer", "help"]));
+  if (options.help) {
+    console.log(pretrainHelp);
+    return;
+  }
+  const config = resolveDinoConfig(options);
+  const summary = await runPretrain(config, options.resume === true);
+  console.log(
+    `trained ${summary.steps} steps: loss ${summary.firstLoss.toFixed(4)} -> ${summary.lastLoss.toFixed(4)}`,
+  );
+  console.log(`weights: ${summary.weights}`);
+  console.log(summary.runDir);
+}

@@ -1,0 +1,50 @@
+// Training samples from a video's frame cache: every cached frame is a sample, visited
+// in a seeded order that changes each epoch.
+import { type Device, type Tensor, tensor } from "../torch/index.ts";
+import { epochOrder } from "../video/clips.ts";
+import type { FrameCache } from "../video/frame_cache.ts";
+
+export interface ImageSource {
+  /** Samples in one epoch. */
+  readonly size: number;
+  /** The order of epoch `epoch`'s samples. */
+  order(epoch: number): number[];
+  /** Samples as a [B, 3, H, W] float batch in [0, 1] on the device. */
+  batch(indices: number[], device: Device): Tensor;
+}
+
+export class FrameSource implements ImageSource {
+  constructor(
+    readonly cache: FrameCache,
+    readonly seed: number,
+  ) {}
+
+  get size(): number {
+    return this.cache.clipCount * this.cache.clipLength;
+  }
+
+  order(epoch: number): number[] {
+    return epochOrder(this.size, this.seed, epoch);
+  }
+
+  batch(indices: number[], device: Device): Tensor {
+    const { width, height, frameBytes, clipLength } = this.cache;
+    const bytes = new Uint8Array(indices.length * frameBytes);
+    const clips = new Map<number, Uint8Array>();
+    indices.forEach((index, position) => {
+      const clip = Math.floor(index / clipLength);
+      let frames = clips.get(clip);
+      if (!frames) {
+        frames = this.cache.readClip(clip);
+        clips.set(clip, frames);
+      }
+      const offset = (index % clipLength) * frameBytes;
+      bytes.set(frames.subarray(offset, offset + frameBytes), position * frameBytes);
+    });
+    using raw = tensor(bytes, { shape: [indices.length, height, width, 3] });
+    using moved = raw.to(device);
+    using channelsFirst = moved.permute(0, 3, 1, 2);
+    using floats = channelsFirst.float();
+    return floats.div(255);
+  }
+}

@@ -1,0 +1,178 @@
+// DINO (Caron et al., 2021) as a method: a student and an EMA teacher, each a ViT with
+// DINO's head; the teacher sees the global views, the student all views, and the
+// student learns to match the teacher's centred, sharpened outputs.
+import { z } from "zod";
+import { dinoMultiCrop, type MultiCropConfig, multiCrop } from "../augment/multicrop.ts";
+import { createVit, type VisionTransformer } from "../models/vit.ts";
+import { DinoHead, dinoHeadConfig } from "../models/dino_head.ts";
+import { Module } from "../nn/index.ts";
+import { cat, noGrad, type Tensor } from "../torch/index.ts";
+import { sharedOptions } from "../train/config.ts";
+import type { StepContext, StepResult, TrainableMethod } from "../train/method.ts";
+import { DinoLoss } from "./dino_loss.ts";
+
+const positiveInt = z.number().int().positive();
+
+export const dinoOptions = {
+  ...sharedOptions,
+  outDim: positiveInt.default(65536).describe("prototypes in the head's output"),
+  headHiddenDim: positiveInt.default(2048).describe("head MLP width"),
+  bottleneckDim: positiveInt.default(256).describe("head bottleneck before the last layer"),
+  normLastLayer: z.boolean().default(false).describe("fix the last layer's weight norm at 1"),
+  localCrops: z.number().int().min(0).default(8).describe("local views per image"),
+  localCropSize: positiveInt.optional().describe("local view size (default 96/224 of imageSize)"),
+  globalScaleMin: z
+    .number()
+    .gt(0)
+    .max(1)
+    .default(0.4)
+    .describe("smallest global crop, as a fraction of the area"),
+  localScaleMin: z.number().gt(0).max(1).default(0.05).describe("smallest local crop"),
+  localScaleMax: z.number().gt(0).max(1).default(0.4).describe("largest local crop"),
+  studentTemperature: z.number().positive().default(0.1).describe("student softmax temperature"),
+  teacherTemperature: z.number().positive().default(0.04).describe("teacher softmax temperature"),
+  warmupTeacherTemperature: z.number().positive().default(0.04).describe("teacher temperature at the start"),
+  warmupTeacherTemperatureEpochs: z
+    .number()
+    .min(0)
+    .default(30)
+    .describe("epochs of teacher-temperature warm-up"),
+  centerMomentum: z.number().min(0).max(1).default(0.9).describe("momentum of the teacher-output centre"),
+};
+
+export const dinoConfigSchema = z
+  .object(dinoOptions)
+  .strict()
+  .superRefine((config, context) => {
+    const problem = (path: string, message: string) =>
+      context.addIssue({ code: "custom", path: [path], message });
+    if (config.imageSize % config.patchSize !== 0) {
+      problem("imageSize", `${config.imageSize} is not a multiple of the patch size ${config.patchSize}`);
+    }
+    if (config.localCropSize !== undefined && config.localCropSize % config.patchSize !== 0) {
+      problem(
+        "localCropSize",
+        `${config.localCropSize} is not a multiple of the patch size ${config.patchSize}`,
+      );
+    }
+    if (config.localScaleMin > config.localScaleMax) problem("localScaleMin", "exceeds --local-scale-max");
+    if (config.video !== undefined && config.images !== undefined)
+      problem("video", "give --video or --images, not both");
+  });
+
+export type DinoConfig = z.infer<typeof dinoConfigSchema>;
+
+export function localCropSize(config: DinoConfig): number {
+  if (config.localCropSize !== undefined) return config.localCropSize;
+  return Math.max(
+    config.patchSize,
+    Math.round((config.imageSize * 96) / 224 / config.patchSize) * config.patchSize,
+  );
+}
+
+/** Backbone + head with DINO's names ("backbone.*", "head.*"), run per resolution group as DINO does. */
+export class DinoEncoder extends Module {
+  readonly backbone: VisionTransformer;
+  readonly head: DinoHead;
+
+  constructor(config: DinoConfig, dropPathRate: number) {
+    super();
+    this.backbone = this.addModule(
+      "backbone",
+      createVit(config.arch, { patchSize: config.patchSize, imageSize: config.imageSize, dropPathRate }),
+    );
+    this.head = this.addModule(
+      "head",
+      new DinoHead(
+        dinoHeadConfig(this.backbone.embedDim, {
+          outDim: config.outDim,
+          hiddenDim: config.headHiddenDim,
+          bottleneckDim: config.bottleneckDim,
+          normLastLayer: config.normLastLayer,
+        }),
+      ),
+    );
+  }
+
+  /** Head outputs for each view; views of one size go through the backbone together. */
+  forward(views: Tensor[]): Tensor[] {
+    const features: Tensor[] = [];
+    let start = 0;
+    while (start < views.length) {
+      let end = start + 1;
+      while (end < views.length && views[end].size(-1) === views[start].size(-1)) end++;
+      using batch =
+        end - start === 1 ? views[start].view(...views[start].shape) : cat(views.slice(start, end), 0);
+      const { cls, patchTokens } = this.backbone.forward(batch);
+      patchTokens.dispose();
+      features.push(cls);
+      start = end;
+    }
+    using allFeatures = features.length === 1 ? features[0] : cat(features, 0);
+    if (features.length > 1) for (const f of features) f.dispose();
+    using outputs = this.head.forward(allFeatures);
+    return outputs.chunk(views.length, 0);
+  }
+}
+
+export class DinoMethod implements TrainableMethod {
+  readonly student: DinoEncoder;
+  readonly teacher: DinoEncoder;
+  readonly loss: DinoLoss;
+  readonly augmentation: MultiCropConfig;
+
+  constructor(readonly config: DinoConfig) {
+    this.student = new DinoEncoder(config, config.dropPathRate);
+    this.teacher = new DinoEncoder(config, 0);
+    this.teacher.loadStateDict(this.student.stateDict());
+    for (const parameter of this.teacher.parameters()) parameter.requiresGrad_(false);
+    this.teacher.eval();
+    this.loss = new DinoLoss({
+      outDim: config.outDim,
+      studentTemperature: config.studentTemperature,
+      centerMomentum: config.centerMomentum,
+    });
+    this.augmentation = dinoMultiCrop(config.imageSize, localCropSize(config), config.localCrops);
+    for (const view of this.augmentation.globalViews) view.scale = [config.globalScaleMin, 1];
+    this.augmentation.localView.scale = [config.localScaleMin, config.localScaleMax];
+  }
+
+  lastLayerParameters(): Tensor[] {
+    return this.student.head.lastLayer.parameters();
+  }
+
+  extraState(): Map<string, Tensor> {
+    return new Map([["dino_loss.center", this.loss.center]]);
+  }
+
+  /** DINO's teacher temperature: a linear warm-up over whole epochs, then constant. */
+  teacherTemperatureAt(epoch: number): number {
+    const {
+      warmupTeacherTemperature: start,
+      teacherTemperature: end,
+      warmupTeacherTemperatureEpochs: epochs,
+    } = this.config;
+    const whole = Math.floor(epoch);
+    if (whole >= epochs) return end;
+    return epochs <= 1 ? start : start + ((end - start) * whole) / (epochs - 1);
+  }
+
+  step(images: Tensor, context: StepContext): StepResult {
+    const teacherTemperature = this.teacherTemperatureAt(context.epoch);
+    const { globals, locals } = multiCrop(images, this.augmentation, context.random);
+    const globalViews = globals.map((view) => view.images);
+    const studentOutputs = this.student.forward([...globalViews, ...locals.map((view) => view.images)]);
+    const teacherOutputs = noGrad(() => this.teacher.forward(globalViews));
+    const loss = this.loss.forward(studentOutputs, teacherOutputs, teacherTemperature);
+    const signals = this.loss.collapseSignals(teacherOutputs, teacherTemperature);
+    this.loss.updateCenter(teacherOutputs);
+    return {
+      loss,
+      metrics: {
+        teacher_temperature: teacherTemperature,
+        teacher_entropy: signals.teacherEntropy,
+        teacher_kl_uniform: signals.teacherKlToUniform,
+      },
+    };
+  }
+}

@@ -1,0 +1,133 @@
+// Checkpoints: safetensors for every tensor (networks, optimiser state, method state, RNG)
+// and a JSON sidecar for the rest. Each file is written beside its target and renamed
+// over it, and latest.json, written last, is the commit point: a crash at any moment
+// leaves the previous checkpoint whole.
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { AdamW } from "../optim/index.ts";
+import {
+  type Device,
+  getRngState,
+  noGrad,
+  readSafetensors,
+  setRngState,
+  type Tensor,
+  writeSafetensors,
+} from "../torch/index.ts";
+import { InputError } from "../video/probe.ts";
+import type { TrainableMethod } from "./method.ts";
+
+export interface CheckpointState {
+  /** Iterations completed. */
+  step: number;
+  /** State of the augmentation/data generator. */
+  randomState: number;
+}
+
+interface Sidecar extends CheckpointState {
+  format: 1;
+  optimizer: { paramSteps: Record<string, number>; groups: Record<string, number | boolean>[]; step: number };
+}
+
+function writeAtomically(path: string, text: string): void {
+  const temporary = `${path}.tmp-${process.pid}`;
+  writeFileSync(temporary, text);
+  renameSync(temporary, path);
+}
+
+function prefixed(prefix: string, tensors: Map<string, Tensor>): [string, Tensor][] {
+  return [...tensors].map(([name, tensor]) => [`${prefix}.${name}`, tensor]);
+}
+
+export function saveCheckpoint(
+  runDir: string,
+  state: CheckpointState,
+  method: TrainableMethod,
+  optimizer: AdamW,
+  device: Device,
+  keep = 2,
+): string {
+  const directory = join(runDir, "checkpoints");
+  mkdirSync(directory, { recursive: true });
+  const name = `step-${String(state.step).padStart(8, "0")}`;
+  const optimizerState = optimizer.stateDict();
+  const rng = getRngState("cpu");
+  const tensors: [string, Tensor][] = [
+    ...prefixed("student", method.student.stateDict()),
+    ...prefixed("teacher", method.teacher.stateDict()),
+    ...prefixed("optimizer", optimizerState.tensors),
+    ...prefixed("state", method.extraState()),
+    ["rng.cpu", rng],
+  ];
+  const cudaRng = device.startsWith("cuda") ? getRngState(device) : null;
+  if (cudaRng) tensors.push(["rng.cuda", cudaRng]);
+  writeSafetensors(join(directory, `${name}.safetensors`), tensors);
+  rng.dispose();
+  cudaRng?.dispose();
+  const sidecar: Sidecar = {
+    format: 1,
+    ...state,
+    optimizer: {
+      paramSteps: optimizerState.paramSteps,
+      groups: optimizerState.groups,
+      step: optimizerState.step,
+    },
+  };
+  writeAtomically(join(directory, `${name}.json`), JSON.stringify(sidecar, null, 1));
+  writeAtomically(join(directory, "latest.json"), JSON.stringify({ checkpoint: name }));
+  // Older checkpoints beyond the newest `keep` go.
+  const names = readdirSync(directory)
+    .filter((file) => /^step-\d+\.json$/.test(file))
+    .map((file) => file.slice(0, -5))
+    .sort();
+  for (const old of names.slice(0, Math.max(0, names.length - keep))) {
+    rmSync(join(directory, `${old}.json`), { force: true });
+    rmSync(join(directory, `${old}.safetensors`), { force: true });
+  }
+  return join(directory, `${name}.safetensors`);
+}
+
+/** Restores the newest checkpoint of a run into method and optimiser; returns its state, or null if none. */
+export function loadCheckpoint(
+  runDir: string,
+  method: TrainableMethod,
+  optimizer: AdamW,
+  device: Device,
+): CheckpointState | null {
+  const directory = join(runDir, "checkpoints");
+  const latest = join(directory, "latest.json");
+  if (!existsSync(latest)) return null;
+  let sidecar: Sidecar;
+  let tensors: Map<string, Tensor>;
+  try {
+    const { checkpoint } = JSON.parse(readFileSync(latest, "utf8")) as { checkpoint: string };
+    sidecar = JSON.parse(readFileSync(join(directory, `${checkpoint}.json`), "utf8")) as Sidecar;
+    tensors = readSafetensors(join(directory, `${checkpoint}.safetensors`)).tensors;
+  } catch (error) {
+    throw new InputError(`cannot resume from ${directory}: ${(error as Error).message}`);
+  }
+  const section = (prefix: string) =>
+    new Map(
+      [...tensors]
+        .filter(([name]) => name.startsWith(`${prefix}.`))
+        .map(([name, tensor]) => [name.slice(prefix.length + 1), tensor] as [string, Tensor]),
+    );
+  try {
+    method.student.loadStateDict(section("student"));
+    method.teacher.loadStateDict(section("teacher"));
+  } catch (error) {
+    throw new InputError(
+      `cannot resume from ${directory}: ${(error as Error).message} (was it made with other model options?)`,
+    );
+  }
+  const extra = method.extraState();
+  noGrad(() => {
+    for (const [name, tensor] of section("state")) extra.get(name)?.copy_(tensor);
+  });
+  optimizer.loadStateDict({ tensors: section("optimizer"), ...sidecar.optimizer });
+  setRngState(tensors.get("rng.cpu")!, "cpu");
+  const cudaRng = tensors.get("rng.cuda");
+  if (cudaRng && device.startsWith("cuda")) setRngState(cudaRng, device);
+  for (const tensor of tensors.values()) tensor.dispose();
+  return { step: sidecar.step, randomState: sidecar.randomState };
+}

@@ -1,0 +1,94 @@
+// Training configuration: one typed, validated schema per method built from the shared
+// options below, with the published defaults (DoRA's training of ViT-S/16, DESIGN.md).
+// A config file (JSON or YAML) and command-line flags override the defaults; an unknown
+// key, a wrong type or an impossible value is one clear error before any work starts.
+import { readFileSync } from "node:fs";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { InputError } from "../video/probe.ts";
+
+const positiveInt = z.number().int().positive();
+const fraction = z.number().min(0).max(1);
+
+/** Options every method shares: data, model, optimisation, schedules, run. */
+export const sharedOptions = {
+  video: z.string().optional().describe("video file to learn from"),
+  images: z.string().optional().describe("image folder (ImageFolder layout) to learn from instead"),
+  out: z.string().optional().describe("run folder (default runs/<method>-<time>)"),
+  seed: z.number().int().min(0).default(0).describe("seed for weights, data order and augmentation"),
+  device: z
+    .string()
+    .regex(/^(cpu|cuda(:\d+)?)$/)
+    .optional()
+    .describe("cpu, cuda or cuda:N (default: cuda when available)"),
+  arch: z.enum(["vit_tiny", "vit_small", "vit_base"]).default("vit_small").describe("backbone"),
+  patchSize: z
+    .union([z.literal(8), z.literal(16)])
+    .default(16)
+    .describe("ViT patch size"),
+  imageSize: positiveInt.default(224).describe("global view size in pixels"),
+  dropPathRate: fraction.default(0.1).describe("stochastic depth rate of the student"),
+  batchSize: positiveInt.default(64).describe("samples per step"),
+  epochs: positiveInt.default(100).describe("passes over the data"),
+  steps: positiveInt.optional().describe("train this many steps instead of whole epochs"),
+  lr: z.number().positive().default(5e-4).describe("peak learning rate at batch 256 (scaled by batch/256)"),
+  minLr: z.number().min(0).default(1e-5).describe("final learning rate"),
+  warmupEpochs: z.number().min(0).default(10).describe("linear learning-rate warm-up"),
+  weightDecay: z.number().min(0).default(0.04).describe("initial weight decay"),
+  weightDecayEnd: z.number().min(0).default(0.4).describe("final weight decay (cosine)"),
+  clipGrad: z.number().min(0).default(3).describe("per-parameter gradient norm clip (0: off)"),
+  freezeLastLayerEpochs: z.number().min(0).default(1).describe("epochs the head's last layer stays fixed"),
+  teacherMomentum: z.number().min(0).max(1).default(0.996).describe("initial EMA momentum (cosine to 1)"),
+  clipLength: positiveInt.default(8).describe("frames per clip (T)"),
+  frameStride: positiveInt.default(1).describe("step between the frames of a clip"),
+  clipSpacing: positiveInt.default(60).describe("frames between clip starts (S)"),
+  frameShortSide: positiveInt.optional().describe("cached frame short side (default: 1.15 x imageSize)"),
+  cacheDir: z.string().optional().describe("frame cache folder (default ~/.cache/onevideo/frames)"),
+  logEvery: positiveInt.default(10).describe("steps between metric lines"),
+  checkpointEvery: positiveInt.default(500).describe("steps between checkpoints"),
+};
+
+/** Reads a JSON or YAML config file into a plain object. */
+export function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    throw new InputError(`config file not found: ${path}`);
+  }
+  try {
+    const value = path.endsWith(".json") ? JSON.parse(text) : parseYaml(text);
+    if (value === null || typeof value !== "object" || Array.isArray(value)) throw new Error("not a mapping");
+    return value as Record<string, unknown>;
+  } catch (error) {
+    throw new InputError(
+      `config file ${path} is not valid JSON/YAML of options (${(error as Error).message})`,
+    );
+  }
+}
+
+/** Validates options against a schema; the first problem becomes one InputError line. */
+export function validateConfig<S extends z.ZodType>(schema: S, options: Record<string, unknown>): z.infer<S> {
+  const result = schema.safeParse(options);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const key = issue.path.join(".") || "config";
+  const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  if (issue.code === "unrecognized_keys") {
+    throw new InputError(
+      `unknown option ${issue.keys.map((k) => `'${k}'`).join(", ")}; see --help for the options`,
+    );
+  }
+  throw new InputError(`invalid option ${flag}: ${issue.message}`);
+}
+
+/** Help lines for every option of a schema: flag, default, description. */
+export function describeOptions(shape: Record<string, z.ZodType>): string[] {
+  return Object.entries(shape).map(([key, schema]) => {
+    const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    const parsed = schema.safeParse(undefined);
+    const fallback =
+      parsed.success && parsed.data !== undefined ? ` (default ${JSON.stringify(parsed.data)})` : "";
+    return `  ${flag.padEnd(30)} ${schema.description ?? ""}${fallback}`;
+  });
+}

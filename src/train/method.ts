@@ -1,0 +1,31 @@
+// What the training loop needs from a method; it knows nothing else about it.
+import type { Random } from "../data/random.ts";
+import type { Module } from "../nn/index.ts";
+import type { Tensor } from "../torch/index.ts";
+
+export interface StepResult {
+  /** The scalar to minimise; the loop runs backward on it. */
+  loss: Tensor;
+  /** Extra figures to log (e.g. collapse signals). */
+  metrics: Record<string, number>;
+}
+
+export interface StepContext {
+  /** Augmentation randomness; its state is saved with checkpoints. */
+  random: Random;
+  /** Epoch, fractional within an epoch (iteration / iterations per epoch). */
+  epoch: number;
+}
+
+export interface TrainableMethod {
+  /** Trained by the optimiser; saved as "student.*". */
+  readonly student: Module;
+  /** The EMA of the student; saved as "teacher.*" and exported as the run's weights. */
+  readonly teacher: Module;
+  /** Parameters kept fixed during the first epoch(s) (DINO's last layer). */
+  lastLayerParameters(): Tensor[];
+  /** State beyond the two networks that a resumed run needs (e.g. DINO's centre). */
+  extraState(): Map<string, Tensor>;
+  /** Forward and loss on a batch of [B, 3, H, W] images in [0, 1]. */
+  step(images: Tensor, context: StepContext): StepResult;
+}

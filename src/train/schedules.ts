@@ -1,0 +1,45 @@
+// The per-iteration schedules of a run, precomputed as DINO does: learning rate and
+// weight decay (cosine, the rate with a linear warm-up) and the teacher's EMA momentum.
+import { cosineSchedule } from "../optim/index.ts";
+
+export interface ScheduleSettings {
+  lr: number;
+  minLr: number;
+  batchSize: number;
+  warmupEpochs: number;
+  weightDecay: number;
+  weightDecayEnd: number;
+  teacherMomentum: number;
+}
+
+export interface RunSchedules {
+  learningRate: Float64Array;
+  weightDecay: Float64Array;
+  teacherMomentum: Float64Array;
+}
+
+export function buildSchedules(
+  settings: ScheduleSettings,
+  itersPerEpoch: number,
+  totalIters: number,
+): RunSchedules {
+  const epochs = totalIters / itersPerEpoch;
+  // A run shorter than the warm-up warms up over its first tenth instead.
+  const warmupEpochs = settings.warmupEpochs < epochs ? settings.warmupEpochs : epochs / 10;
+  return {
+    learningRate: cosineSchedule({
+      base: (settings.lr * settings.batchSize) / 256,
+      final: settings.minLr,
+      epochs,
+      itersPerEpoch,
+      warmupEpochs,
+    }),
+    weightDecay: cosineSchedule({
+      base: settings.weightDecay,
+      final: settings.weightDecayEnd,
+      epochs,
+      itersPerEpoch,
+    }),
+    teacherMomentum: cosineSchedule({ base: settings.teacherMomentum, final: 1, epochs, itersPerEpoch }),
+  };
+}
