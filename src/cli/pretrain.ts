@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { FrameSource } from "../data/frame_source.ts";
 import { type DinoConfig, DinoMethod, dinoConfigSchema, dinoOptions } from "../methods/dino.ts";
-import { cuda, type Device } from "../torch/index.ts";
+import { cuda, type Device, manualSeed } from "../torch/index.ts";
 import { describeOptions, readConfigFile, validateConfig } from "../train/config.ts";
 import { train, type TrainSummary } from "../train/trainer.ts";
 import { FrameCache } from "../video/frame_cache.ts";
@@ -46,6 +46,7 @@ export function resolveDinoConfig(options: Record<string, unknown>): DinoConfig 
 export async function runPretrain(
   config: DinoConfig,
   resume: boolean,
+  stopAfterStep?: number,
 ): Promise<TrainSummary & { runDir: string }> {
   if (config.images !== undefined) {
     throw new InputError("--images: image-folder training is not available yet; use --video");
@@ -69,12 +70,14 @@ export async function runPretrain(
   });
   if (process.stderr.isTTY) process.stderr.write("\n");
   try {
+    manualSeed(config.seed); // the initial weights follow the seed
     const method = new DinoMethod(config);
     const source = new FrameSource(cache, config.seed);
     mkdirSync(runDir, { recursive: true });
     if (!resume)
       writeFileSync(join(runDir, "config.json"), JSON.stringify({ method: "dino", ...config }, null, 1));
-    const summary = await train({ method, source, settings: config, runDir, device, resume });
+    const summary = await train({ method, source, settings: config, runDir, device, resume, stopAfterStep });
+    if (summary.steps < (config.steps ?? Number.POSITIVE_INFINITY)) return { ...summary, runDir };
     writeLossCurve(runDir);
     writeAttentionPictures(runDir, method.teacher.backbone, cache);
     return { ...summary, runDir };

@@ -55,6 +55,8 @@ export async function train(options: {
   runDir: string;
   device: Device;
   resume?: boolean;
+  /** Stop after this step as if interrupted (tests of resumption, time-boxed sessions). */
+  stopAfterStep?: number;
 }): Promise<TrainSummary> {
   const { method, source, settings, runDir, device } = options;
   const itersPerEpoch = Math.floor(source.size / settings.batchSize);
@@ -152,6 +154,13 @@ export async function train(options: {
       saveCheckpoint(runDir, { step, randomState: random.state }, method, optimizer, device);
     }
     await new Promise((resolve) => setImmediate(resolve)); // let I/O and collectors run
+    if (options.stopAfterStep !== undefined && step >= options.stopAfterStep && step < totalIters) {
+      if (step % settings.checkpointEvery !== 0) {
+        saveCheckpoint(runDir, { step, randomState: random.state }, method, optimizer, device);
+      }
+      progress.finish();
+      return { steps: step, firstLoss, lastLoss, weights: "" };
+    }
   }
   progress.finish();
   const weights = exportWeights(method, runDir);
