@@ -1,0 +1,105 @@
+// The command line: help, and one clear line with a non-zero exit for each bad input.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { scratchDir, syntheticVideo, vtest } from "../helpers/videos.ts";
+
+const cli = fileURLToPath(new URL("../../bin/onevideo.js", import.meta.url));
+const dir = scratchDir();
+
+function onevideo(...args: string[]) {
+  const result = spawnSync(process.execPath, [cli, ...args], {
+    encoding: "utf8",
+    env: { ...process.env, ONEVIDEO_CACHE: join(dir, "cache") },
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+test("--help documents every option", () => {
+  const { code, stdout } = onevideo("pretrain", "--help");
+  assert.equal(code, 0);
+  for (const flag of [
+    "--video",
+    "--arch",
+    "--patch-size",
+    "--image-size",
+    "--steps",
+    "--epochs",
+    "--batch-size",
+    "--local-crops",
+    "--config",
+    "--resume",
+    "--seed",
+    "--teacher-temperature",
+  ]) {
+    assert.match(stdout, new RegExp(`${flag}\\b`), flag);
+  }
+  assert.match(onevideo("--help").stdout, /pretrain/);
+});
+
+test("bad inputs get one line naming the input and the fix, and exit 1", () => {
+  const notes = join(dir, "notes.txt");
+  writeFileSync(notes, "not a video");
+  const short = syntheticVideo(join(dir, "short.mp4"), 5);
+  const badConfig = join(dir, "bad.yaml");
+  writeFileSync(badConfig, "arch: vit_huge\n");
+  const cases: [string[], RegExp][] = [
+    [["frobnicate"], /unknown command 'frobnicate'/],
+    [["pretrain", "--video", vtest, "--colour", "red"], /unknown option 'colour'/],
+    [["pretrain", "--video", vtest, "--batch-size", "many"], /invalid option --batch-size/],
+    [
+      ["pretrain", "--video", vtest, "--image-size", "60"],
+      /--image-size: 60 is not a multiple of the patch size 16/,
+    ],
+    [["pretrain", "--video", vtest, "--arch", "vit_huge"], /invalid option --arch/],
+    [["pretrain", "--video", vtest, "--method", "byol"], /--method byol is not available/],
+    [["pretrain"], /give the footage to learn from: --video <file>/],
+    [["pretrain", "--video", join(dir, "missing.mp4")], /video not found: .*missing\.mp4/],
+    [["pretrain", "--video", notes], /is not a video ffmpeg can read/],
+    [["pretrain", "--video", short], /has 5 frames, shorter than one clip \(8 frames\)/],
+    [["pretrain", "--video", vtest, "--config", join(dir, "none.yaml")], /config file not found/],
+    [["pretrain", "--video", vtest, "--config", badConfig], /invalid option --arch/],
+    [
+      [
+        "pretrain",
+        "--video",
+        vtest,
+        "--out",
+        join(dir, "fresh"),
+        "--resume",
+        "--image-size",
+        "32",
+        "--patch-size",
+        "8",
+        "--clip-spacing",
+        "100",
+      ],
+      /has no checkpoint to resume from/,
+    ],
+    [
+      [
+        "pretrain",
+        "--video",
+        vtest,
+        "--image-size",
+        "32",
+        "--patch-size",
+        "8",
+        "--batch-size",
+        "100000",
+        "--out",
+        join(dir, "big"),
+      ],
+      /--batch-size 100000 is larger than the data/,
+    ],
+  ];
+  for (const [args, expected] of cases) {
+    const { code, stderr } = onevideo(...args);
+    assert.equal(code, 1, `${args.join(" ")}: exit ${code}, ${stderr}`);
+    assert.match(stderr, expected, args.join(" "));
+    assert.equal(stderr.trim().split("\n").length, 1, `one line for ${args.join(" ")}: ${stderr}`);
+  }
+});
