@@ -139,6 +139,7 @@ export async function train(options: {
         data_ms: +(dataMs / count).toFixed(2),
         step_ms: +(stepMs / count).toFixed(2),
         images_per_s: +((settings.batchSize * count * 1000) / stepMs).toFixed(2),
+        peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
       };
       appendFileSync(metricsPath, `${JSON.stringify(record)}\n`);
       dataMs = 0;
