@@ -1,7 +1,8 @@
 // onevideo pretrain: learn an encoder from a video (or an image folder) with a method.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { FrameSource } from "../data/frame_source.ts";
+import { FrameSource, type ImageSource } from "../data/frame_source.ts";
+import { ImageFolderSource } from "../data/image_folder.ts";
 import { type DinoConfig, DinoMethod, dinoConfigSchema, dinoOptions } from "../methods/dino.ts";
 import { cuda, type Device, manualSeed } from "../torch/index.ts";
 import { describeOptions, readConfigFile, validateConfig } from "../train/config.ts";
@@ -48,16 +49,38 @@ export async function runPretrain(
   resume: boolean,
   stopAfterStep?: number,
 ): Promise<TrainSummary & { runDir: string }> {
-  if (config.images !== undefined) {
-    throw new InputError("--images: image-folder training is not available yet; use --video");
+  if (config.video === undefined && config.images === undefined) {
+    throw new InputError("give the footage to learn from: --video <file> (or --images <folder>)");
   }
-  if (config.video === undefined) throw new InputError("give the footage to learn from: --video <file>");
   const device = pickDevice(config.device);
   const runDir = resolve(
     config.out ?? join("runs", `dino-${new Date().toISOString().replace(/[:.]/g, "-")}`),
   );
-  const cache = await FrameCache.open(config.video, {
-    shortSide: config.frameShortSide ?? Math.round(config.imageSize * 1.15),
+  const source = await openSource(config);
+  try {
+    manualSeed(config.seed); // the initial weights follow the seed
+    const method = new DinoMethod(config);
+    mkdirSync(runDir, { recursive: true });
+    if (!resume)
+      writeFileSync(join(runDir, "config.json"), JSON.stringify({ method: "dino", ...config }, null, 1));
+    const summary = await train({ method, source, settings: config, runDir, device, resume, stopAfterStep });
+    if (summary.steps < (config.steps ?? Number.POSITIVE_INFINITY)) return { ...summary, runDir };
+    writeLossCurve(runDir);
+    writeAttentionPictures(runDir, method.teacher.backbone, source);
+    return { ...summary, runDir };
+  } finally {
+    source.close();
+  }
+}
+
+/** The training samples: a video's cached clip frames, or an image folder's images. */
+async function openSource(config: DinoConfig): Promise<ImageSource> {
+  const side = config.frameShortSide ?? Math.round(config.imageSize * 1.15);
+  if (config.images !== undefined) {
+    return ImageFolderSource.open(config.images, { side, seed: config.seed, cacheRoot: config.cacheDir });
+  }
+  const cache = await FrameCache.open(config.video!, {
+    shortSide: side,
     sampling: {
       clipLength: config.clipLength,
       frameStride: config.frameStride,
@@ -65,25 +88,11 @@ export async function runPretrain(
     },
     cacheRoot: config.cacheDir,
     onProgress: (done, total) => {
-      if (process.stderr.isTTY) process.stderr.write(`\r\x1b[Kdecoding clips ${done}/${total}`);
+      if (process.stderr.isTTY)
+        process.stderr.write(`\r\x1b[Kdecoding clips ${done}/${total}${done === total ? "\n" : ""}`);
     },
   });
-  if (process.stderr.isTTY) process.stderr.write("\n");
-  try {
-    manualSeed(config.seed); // the initial weights follow the seed
-    const method = new DinoMethod(config);
-    const source = new FrameSource(cache, config.seed);
-    mkdirSync(runDir, { recursive: true });
-    if (!resume)
-      writeFileSync(join(runDir, "config.json"), JSON.stringify({ method: "dino", ...config }, null, 1));
-    const summary = await train({ method, source, settings: config, runDir, device, resume, stopAfterStep });
-    if (summary.steps < (config.steps ?? Number.POSITIVE_INFINITY)) return { ...summary, runDir };
-    writeLossCurve(runDir);
-    writeAttentionPictures(runDir, method.teacher.backbone, cache);
-    return { ...summary, runDir };
-  } finally {
-    cache.close();
-  }
+  return new FrameSource(cache, config.seed);
 }
 
 export async function pretrainCommand(argv: string[]): Promise<void> {

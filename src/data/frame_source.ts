@@ -11,6 +11,16 @@ export interface ImageSource {
   order(epoch: number): number[];
   /** Samples as a [B, 3, H, W] float batch in [0, 1] on the device. */
   batch(indices: number[], device: Device): Tensor;
+  /** One sample as RGB bytes, for pictures. */
+  picture(index: number): RgbImage;
+  close(): void;
+}
+
+export interface RgbImage {
+  width: number;
+  height: number;
+  /** height x width x 3 bytes. */
+  data: Uint8Array;
 }
 
 export class FrameSource implements ImageSource {
@@ -25,6 +35,20 @@ export class FrameSource implements ImageSource {
 
   order(epoch: number): number[] {
     return epochOrder(this.size, this.seed, epoch);
+  }
+
+  picture(index: number): RgbImage {
+    const { width, height, frameBytes, clipLength } = this.cache;
+    const offset = (index % clipLength) * frameBytes;
+    return {
+      width,
+      height,
+      data: this.cache.readClip(Math.floor(index / clipLength)).slice(offset, offset + frameBytes),
+    };
+  }
+
+  close(): void {
+    this.cache.close();
   }
 
   batch(indices: number[], device: Device): Tensor {

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { normalizeImages } from "../augment/photometric.ts";
 import type { VisionTransformer } from "../models/vit.ts";
 import { F, scope, tensor } from "../torch/index.ts";
-import type { FrameCache } from "../video/frame_cache.ts";
+import type { ImageSource } from "../data/frame_source.ts";
 import { attentionStrip, clsAttentionMaps } from "./attention.ts";
 import { linePlotSvg, svgToPng } from "./line_plot.ts";
 import { writePng } from "./png.ts";
@@ -27,11 +27,11 @@ export function writeLossCurve(runDir: string): string {
   return path;
 }
 
-/** Attention strips for `count` frames spread over the video; returns the files written. */
+/** Attention strips for `count` samples spread over the data; returns the files written. */
 export function writeAttentionPictures(
   runDir: string,
   backbone: VisionTransformer,
-  cache: FrameCache,
+  source: ImageSource,
   count = 3,
 ): string[] {
   const directory = join(runDir, "pictures");
@@ -40,21 +40,21 @@ export function writeAttentionPictures(
   const size = backbone.config.imageSize;
   const written: string[] = [];
   for (let i = 0; i < count; i++) {
-    const clip = Math.floor(((i + 0.5) * cache.clipCount) / count);
-    const frame = cache.readClip(clip).subarray(0, cache.frameBytes);
+    const index = Math.floor(((i + 0.5) * source.size) / count);
+    const picture = source.picture(index);
     scope(() => {
-      const image = tensor(frame, { shape: [1, cache.height, cache.width, 3] })
+      const image = tensor(picture.data, { shape: [1, picture.height, picture.width, 3] })
         .permute(0, 3, 1, 2)
         .float()
         .div(255);
       // Patch-aligned size near the training resolution, keeping the frame's aspect ratio.
       const patch = backbone.config.patchSize;
       const height = Math.max(patch, Math.round(size / patch) * patch);
-      const width = Math.max(patch, Math.round((size * cache.width) / cache.height / patch) * patch);
+      const width = Math.max(patch, Math.round((size * picture.width) / picture.height / patch) * patch);
       const resized = F.interpolate(image, { size: [height, width], mode: "bilinear" });
       const maps = clsAttentionMaps(backbone, normalizeImages(resized).to(backbone.posEmbed.device));
       const display = resized.mul(255).round().clamp(0, 255).to("uint8").permute(0, 2, 3, 1).contiguous();
-      const path = join(directory, `attention-clip${clip}.png`);
+      const path = join(directory, `attention-${index}.png`);
       writePng(
         path,
         attentionStrip(

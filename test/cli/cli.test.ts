@@ -57,6 +57,7 @@ test("bad inputs get one line naming the input and the fix, and exit 1", () => {
     [["pretrain", "--video", vtest, "--arch", "vit_huge"], /invalid option --arch/],
     [["pretrain", "--video", vtest, "--method", "byol"], /--method byol is not available/],
     [["pretrain"], /give the footage to learn from: --video <file>/],
+    [["pretrain", "--images", join(dir, "no-such-folder")], /image folder not found/],
     [["pretrain", "--video", join(dir, "missing.mp4")], /video not found: .*missing\.mp4/],
     [["pretrain", "--video", notes], /is not a video ffmpeg can read/],
     [["pretrain", "--video", short], /has 5 frames, shorter than one clip \(8 frames\)/],
