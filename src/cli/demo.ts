@@ -46,7 +46,9 @@ export async function demoCommand(argv: string[]): Promise<void> {
       `the demo video ${demoVideo} is missing; run 'bash scripts/setup.sh' (it installs opencv-doc)`,
     );
   }
-  const out = resolve(String(options.out ?? join("runs", "demo")));
+  const out = resolve(
+    String(options.out ?? join("runs", `demo-${new Date().toISOString().replace(/[:.]/g, "-")}`)),
+  );
   const config = resolveDinoConfig({ ...demoOptions, ...options, out });
   const summary = await runPretrain(config, false);
   console.log(

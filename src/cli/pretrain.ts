@@ -1,5 +1,5 @@
 // onevideo pretrain: learn an encoder from a video (or an image folder) with a method.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { FrameSource, type ImageSource } from "../data/frame_source.ts";
 import { ImageFolderSource } from "../data/image_folder.ts";
@@ -56,6 +56,11 @@ export async function runPretrain(
   const runDir = resolve(
     config.out ?? join("runs", `dino-${new Date().toISOString().replace(/[:.]/g, "-")}`),
   );
+  if (!resume && existsSync(join(runDir, "config.json"))) {
+    throw new InputError(
+      `${runDir} already holds a run; add --resume to continue it, or choose another --out`,
+    );
+  }
   const source = await openSource(config);
   try {
     manualSeed(config.seed); // the initial weights follow the seed

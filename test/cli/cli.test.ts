@@ -1,7 +1,7 @@
 // The command line: help, and one clear line with a non-zero exit for each bad input.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -97,10 +97,18 @@ test("bad inputs get one line naming the input and the fix, and exit 1", () => {
       /--batch-size 100000 is larger than the data/,
     ],
   ];
+  const existing = join(dir, "existing");
+  mkdirSync(existing);
+  writeFileSync(join(existing, "config.json"), "{}");
+  cases.push([
+    ["pretrain", "--video", vtest, "--out", existing],
+    /already holds a run; add --resume to continue it/,
+  ]);
   for (const [args, expected] of cases) {
     const { code, stderr } = onevideo(...args);
     assert.equal(code, 1, `${args.join(" ")}: exit ${code}, ${stderr}`);
     assert.match(stderr, expected, args.join(" "));
     assert.equal(stderr.trim().split("\n").length, 1, `one line for ${args.join(" ")}: ${stderr}`);
   }
+  assert.equal(readFileSync(join(existing, "config.json"), "utf8"), "{}", "the existing run is untouched");
 });
