@@ -165,9 +165,10 @@ export async function train(options: {
   }
   progress.finish();
   const weights = exportWeights(method, runDir);
+  const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
   writeFileSync(
     join(runDir, "summary.json"),
-    JSON.stringify({ steps: totalIters, firstLoss, lastLoss }, null, 1),
+    JSON.stringify({ steps: totalIters, firstLoss, lastLoss, peakRssMb }, null, 1),
   );
   return { steps: totalIters, firstLoss, lastLoss, weights };
 }
