@@ -65,10 +65,21 @@ export class FrameSource implements ImageSource {
       const offset = (index % clipLength) * frameBytes;
       bytes.set(frames.subarray(offset, offset + frameBytes), position * frameBytes);
     });
-    using raw = tensor(bytes, { shape: [indices.length, height, width, 3] });
-    using moved = raw.to(device);
-    using channelsFirst = moved.permute(0, 3, 1, 2);
-    using floats = channelsFirst.float();
-    return floats.div(255);
+    return rgbBatch(bytes, indices.length, height, width, device);
   }
+}
+
+/** count x height x width x 3 bytes as a [count, 3, height, width] float batch in [0, 1] on the device. */
+export function rgbBatch(
+  bytes: Uint8Array,
+  count: number,
+  height: number,
+  width: number,
+  device: Device,
+): Tensor {
+  using raw = tensor(bytes, { shape: [count, height, width, 3] });
+  using moved = raw.to(device);
+  using channelsFirst = moved.permute(0, 3, 1, 2);
+  using floats = channelsFirst.float();
+  return floats.div(255);
 }

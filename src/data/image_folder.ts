@@ -19,11 +19,11 @@ import { open } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { extname, join, resolve } from "node:path";
 import { promisify } from "node:util";
-import { type Device, type Tensor, tensor } from "../torch/index.ts";
+import type { Device, Tensor } from "../torch/index.ts";
 import { epochOrder } from "../video/clips.ts";
 import { defaultCacheRoot } from "../video/frame_cache.ts";
 import { InputError } from "../video/probe.ts";
-import type { ImageSource, RgbImage } from "./frame_source.ts";
+import { type ImageSource, type RgbImage, rgbBatch } from "./frame_source.ts";
 
 const run = promisify(execFile);
 const imageExtensions = new Set([".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".ppm", ".pgm"]);
@@ -82,11 +82,7 @@ export class ImageFolderSource implements ImageSource {
       const read = readSync(this.fd, bytes, position * imageBytes, imageBytes, index * imageBytes);
       if (read !== imageBytes) throw new Error("image cache is truncated; delete it to rebuild");
     });
-    using raw = tensor(bytes, { shape: [indices.length, this.side, this.side, 3] });
-    using moved = raw.to(device);
-    using channelsFirst = moved.permute(0, 3, 1, 2);
-    using floats = channelsFirst.float();
-    return floats.div(255);
+    return rgbBatch(bytes, indices.length, this.side, this.side, device);
   }
 
   picture(index: number): RgbImage {
