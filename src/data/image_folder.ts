@@ -3,19 +3,7 @@
 // so image-pretraining baselines run through the same code as videos.
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
-import { open } from "node:fs/promises";
+import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { extname, join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -23,6 +11,7 @@ import type { Device, Tensor } from "../torch/index.ts";
 import { epochOrder } from "../video/clips.ts";
 import { defaultCacheRoot } from "../video/frame_cache.ts";
 import { InputError } from "../video/probe.ts";
+import { buildCacheDirectory } from "./disk_cache.ts";
 import { type ImageSource, type RgbImage, rgbBatch } from "./frame_source.ts";
 
 const run = promisify(execFile);
@@ -129,18 +118,9 @@ async function build(
   side: number,
   workers?: number,
 ): Promise<void> {
-  const temporary = `${directory}.tmp-${process.pid}`;
-  try {
-    mkdirSync(temporary, { recursive: true });
-  } catch (error) {
-    throw new InputError(
-      `cannot write the image cache under ${directory} (${(error as NodeJS.ErrnoException).code}); set ONEVIDEO_CACHE or --cache-dir to a writable folder`,
-    );
-  }
-  const file = await open(join(temporary, "images.u8"), "w");
   const imageBytes = side * side * 3;
   let next = 0;
-  try {
+  await buildCacheDirectory(directory, "images.u8", "image cache", async (file) => {
     // Resize the short side, then take the centre square.
     const filter = `scale=${side}:${side}:force_original_aspect_ratio=increase:flags=area,crop=${side}:${side},format=rgb24`;
     const worker = async () => {
@@ -175,13 +155,6 @@ async function build(
       }
     };
     await Promise.all(Array.from({ length: workers ?? availableParallelism() }, worker));
-    await file.close();
-    writeFileSync(join(temporary, "meta.json"), JSON.stringify({ side, count: listing.files.length }));
-    rmSync(directory, { recursive: true, force: true });
-    renameSync(temporary, directory);
-  } catch (error) {
-    await file.close().catch(() => undefined);
-    rmSync(temporary, { recursive: true, force: true });
-    throw error;
-  }
+    return { side, count: listing.files.length };
+  });
 }

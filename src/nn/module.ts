@@ -44,13 +44,17 @@ export class Module {
     }
   }
 
-  namedParameters(): [string, Tensor][] {
+  /** Every module's own tensors of one kind, under dotted names. */
+  #namedTensors(kind: (module: Module) => Map<string, Tensor>): [string, Tensor][] {
     const result: [string, Tensor][] = [];
     for (const [prefix, module] of this.namedModules()) {
-      for (const [name, tensor] of module.#parameters)
-        result.push([prefix ? `${prefix}.${name}` : name, tensor]);
+      for (const [name, tensor] of kind(module)) result.push([prefix ? `${prefix}.${name}` : name, tensor]);
     }
     return result;
+  }
+
+  namedParameters(): [string, Tensor][] {
+    return this.#namedTensors((module) => module.#parameters);
   }
 
   parameters(): Tensor[] {
@@ -58,12 +62,7 @@ export class Module {
   }
 
   namedBuffers(): [string, Tensor][] {
-    const result: [string, Tensor][] = [];
-    for (const [prefix, module] of this.namedModules()) {
-      for (const [name, tensor] of module.#buffers)
-        result.push([prefix ? `${prefix}.${name}` : name, tensor]);
-    }
-    return result;
+    return this.#namedTensors((module) => module.#buffers);
   }
 
   /** Number of scalar parameters. */

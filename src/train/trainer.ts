@@ -83,6 +83,7 @@ export async function train(options: {
   const metricsPath = join(runDir, "metrics.jsonl");
   const progress = new Progress(totalIters, "step");
   const lastLayer = new Set(method.lastLayerParameters());
+  const studentParameters = method.student.parameters();
   let firstLoss = Number.NaN;
   let lastLoss = Number.NaN;
   let order: number[] = [];
@@ -113,7 +114,7 @@ export async function train(options: {
       }
       optimizer.zeroGrad();
       result.loss.backward();
-      if (settings.clipGrad > 0) clipGradNormPerParameter(method.student.parameters(), settings.clipGrad);
+      if (settings.clipGrad > 0) clipGradNormPerParameter(studentParameters, settings.clipGrad);
       if (epoch < settings.freezeLastLayerEpochs) for (const parameter of lastLayer) parameter.grad = null;
       optimizer.step();
       updateTeacher(method.teacher, method.student, schedules.teacherMomentum[iteration]);

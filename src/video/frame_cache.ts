@@ -2,23 +2,11 @@
 // resolution by parallel ffmpeg workers and reused across epochs and runs. It is keyed
 // by the video (path, size, modification time), the frame size and the clip sampling.
 import { createHash } from "node:crypto";
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  readSync,
-  realpathSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
-import { open } from "node:fs/promises";
+import { closeSync, existsSync, openSync, readFileSync, readSync, realpathSync, statSync } from "node:fs";
 import { availableParallelism, homedir } from "node:os";
 import { join } from "node:path";
 import { type ClipSampling, clipFrames, clipSelectExpression, clipSpan, clipStarts } from "./clips.ts";
+import { buildCacheDirectory } from "../data/disk_cache.ts";
 import { decodeFrames, scaledSize } from "./decode.ts";
 import { InputError, probeVideo, type VideoInfo } from "./probe.ts";
 
@@ -120,16 +108,7 @@ async function build(info: VideoInfo, directory: string, options: FrameCacheOpti
   const { width, height } = scaledSize(info.width, info.height, options.shortSide);
   const frameBytes = width * height * 3;
   const clipBytes = sampling.clipLength * frameBytes;
-  const temporary = `${directory}.tmp-${process.pid}`;
-  try {
-    mkdirSync(temporary, { recursive: true });
-  } catch (error) {
-    throw new InputError(
-      `cannot write the frame cache under ${directory} (${(error as NodeJS.ErrnoException).code}); set ONEVIDEO_CACHE or --cache-dir to a writable folder`,
-    );
-  }
-  const file = await open(join(temporary, "clips.u8"), "w");
-  try {
+  await buildCacheDirectory(directory, "clips.u8", "frame cache", async (file) => {
     const workers = Math.max(1, Math.min(options.workers ?? availableParallelism(), starts.length));
     let done = 0;
     const completed: number[] = [];
@@ -158,8 +137,6 @@ async function build(info: VideoInfo, directory: string, options: FrameCacheOpti
       if (completed[worker] < size) break;
     }
     if (usable === 0) throw new InputError(`${info.path} has no decodable video frames`);
-    await file.sync();
-    await file.close();
     const meta: CacheMeta = {
       video: info.path,
       width,
@@ -168,14 +145,8 @@ async function build(info: VideoInfo, directory: string, options: FrameCacheOpti
       sampling,
       clipStarts: starts.slice(0, usable),
     };
-    writeFileSync(join(temporary, "meta.json"), JSON.stringify(meta));
-    rmSync(directory, { recursive: true, force: true });
-    renameSync(temporary, directory);
-  } catch (error) {
-    await file.close().catch(() => undefined);
-    rmSync(temporary, { recursive: true, force: true });
-    throw error;
-  }
+    return meta;
+  });
 }
 
 interface RangeTarget {
@@ -214,7 +185,6 @@ async function decodeRange(
   let index = 0;
   let frameNumber = origin;
   const filled = new Map<number, number>();
-  let complete = 0;
   for await (const frame of decodeFrames(info.path, {
     width: target.width,
     height: target.height,
@@ -228,14 +198,11 @@ async function decodeRange(
       await target.write(frame, clip * target.clipBytes + position * target.frameBytes);
       const count = (filled.get(clip) ?? 0) + 1;
       filled.set(clip, count);
-      if (count === sampling.clipLength) {
-        complete++;
-        target.onClip();
-      }
+      if (count === sampling.clipLength) target.onClip();
     }
   }
   // Clips are filled in order, so the complete ones are a prefix of the range.
   let prefix = 0;
   while (prefix < starts.length && filled.get(firstClip + prefix) === sampling.clipLength) prefix++;
-  return Math.min(prefix, complete);
+  return prefix;
 }

@@ -1,35 +1,19 @@
 // Image folders: listing by class, decoding to square images, the same pixels as ffmpeg gives.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { ImageFolderSource, listImageFolder } from "../../src/data/image_folder.ts";
-import { scratchDir } from "../helpers/videos.ts";
+import { scratchDir, syntheticImage } from "../helpers/videos.ts";
 
 const dir = scratchDir();
 const root = join(dir, "images");
 
-function makeImage(path: string, size: string, color: string): void {
-  execFileSync("ffmpeg", [
-    "-v",
-    "error",
-    "-y",
-    "-f",
-    "lavfi",
-    "-i",
-    `color=c=${color}:size=${size}`,
-    "-frames:v",
-    "1",
-    path,
-  ]);
-}
-
 mkdirSync(join(root, "cats"), { recursive: true });
 mkdirSync(join(root, "dogs"), { recursive: true });
-makeImage(join(root, "cats", "a.png"), "40x30", "red");
-makeImage(join(root, "cats", "b.jpg"), "20x50", "blue");
-makeImage(join(root, "dogs", "c.png"), "64x64", "lime");
+syntheticImage(join(root, "cats", "a.png"), "40x30", "red");
+syntheticImage(join(root, "cats", "b.jpg"), "20x50", "blue");
+syntheticImage(join(root, "dogs", "c.png"), "64x64", "lime");
 writeFileSync(join(root, "dogs", "notes.txt"), "ignored: not an image");
 
 test("the ImageFolder layout: classes sorted, labels by folder, non-images ignored", () => {

@@ -13,8 +13,8 @@ export function scratchDir(prefix = "onevideo-test-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-/** An ffmpeg test-pattern video of `frames` frames. */
-export function syntheticVideo(path: string, frames: number, size = "64x48", rate = 25): string {
+/** Runs ffmpeg on a lavfi source (a generated pattern or colour) into `path`. */
+function generate(source: string, frames: number, path: string, ...extra: string[]): string {
   execFileSync("ffmpeg", [
     "-v",
     "error",
@@ -22,12 +22,21 @@ export function syntheticVideo(path: string, frames: number, size = "64x48", rat
     "-f",
     "lavfi",
     "-i",
-    `testsrc=size=${size}:rate=${rate}`,
+    source,
     "-frames:v",
     String(frames),
-    "-pix_fmt",
-    "yuv420p",
+    ...extra,
     path,
   ]);
   return path;
+}
+
+/** A one-colour image, e.g. syntheticImage("a.png", "40x30", "red"). */
+export function syntheticImage(path: string, size: string, color: string): string {
+  return generate(`color=c=${color}:size=${size}`, 1, path);
+}
+
+/** An ffmpeg test-pattern video of `frames` frames. */
+export function syntheticVideo(path: string, frames: number, size = "64x48", rate = 25): string {
+  return generate(`testsrc=size=${size}:rate=${rate}`, frames, path, "-pix_fmt", "yuv420p");
 }
