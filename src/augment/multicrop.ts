@@ -31,22 +31,6 @@ export interface MultiCropConfig {
   blurSigma: [number, number];
 }
 
-/** DINO's published augmentation, for global views of `globalSize` pixels. */
-export function dinoMultiCrop(globalSize: number, localSize: number, localCrops: number): MultiCropConfig {
-  return {
-    globalViews: [
-      { size: globalSize, scale: [0.4, 1], blurProbability: 1, solarizeProbability: 0 },
-      { size: globalSize, scale: [0.4, 1], blurProbability: 0.1, solarizeProbability: 0.2 },
-    ],
-    localView: { size: localSize, scale: [0.05, 0.4], blurProbability: 0.5, solarizeProbability: 0 },
-    localCrops,
-    flipProbability: 0.5,
-    colorJitter: { probability: 0.8, brightness: 0.4, contrast: 0.4, saturation: 0.2, hue: 0.1 },
-    grayscaleProbability: 0.2,
-    blurSigma: [0.1, 2],
-  };
-}
-
 export interface AugmentedView {
   /** Normalised images, [N, 3, size, size]. */
   images: Tensor;

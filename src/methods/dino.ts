@@ -2,7 +2,8 @@
 // DINO's head; the teacher sees the global views, the student all views, and the
 // student learns to match the teacher's centred, sharpened outputs.
 import { z } from "zod";
-import { dinoMultiCrop, type MultiCropConfig, multiCrop } from "../augment/multicrop.ts";
+import { type MultiCropConfig, multiCrop } from "../augment/multicrop.ts";
+import { augmentationOptions, multiCropFromOptions } from "../augment/options.ts";
 import { createVit, type VisionTransformer } from "../models/vit.ts";
 import { DinoHead, dinoHeadConfig } from "../models/dino_head.ts";
 import { Module } from "../nn/index.ts";
@@ -19,16 +20,9 @@ export const dinoOptions = {
   headHiddenDim: positiveInt.default(2048).describe("head MLP width"),
   bottleneckDim: positiveInt.default(256).describe("head bottleneck before the last layer"),
   normLastLayer: z.boolean().default(false).describe("fix the last layer's weight norm at 1"),
+  ...augmentationOptions,
   localCrops: z.number().int().min(0).default(8).describe("local views per image"),
   localCropSize: positiveInt.optional().describe("local view size (default 96/224 of imageSize)"),
-  globalScaleMin: z
-    .number()
-    .gt(0)
-    .max(1)
-    .default(0.4)
-    .describe("smallest global crop, as a fraction of the area"),
-  localScaleMin: z.number().gt(0).max(1).default(0.05).describe("smallest local crop"),
-  localScaleMax: z.number().gt(0).max(1).default(0.4).describe("largest local crop"),
   studentTemperature: z.number().positive().default(0.1).describe("student softmax temperature"),
   teacherTemperature: z.number().positive().default(0.04).describe("teacher softmax temperature"),
   warmupTeacherTemperature: z.number().positive().default(0.04).describe("teacher temperature at the start"),
@@ -56,6 +50,7 @@ export const dinoConfigSchema = z
       );
     }
     if (config.localScaleMin > config.localScaleMax) problem("localScaleMin", "exceeds --local-scale-max");
+    if (config.blurSigmaMin > config.blurSigmaMax) problem("blurSigmaMin", "exceeds --blur-sigma-max");
     if (config.video !== undefined && config.images !== undefined)
       problem("video", "give --video or --images, not both");
   });
@@ -132,9 +127,12 @@ export class DinoMethod implements TrainableMethod {
       studentTemperature: config.studentTemperature,
       centerMomentum: config.centerMomentum,
     });
-    this.augmentation = dinoMultiCrop(config.imageSize, localCropSize(config), config.localCrops);
-    for (const view of this.augmentation.globalViews) view.scale = [config.globalScaleMin, 1];
-    this.augmentation.localView.scale = [config.localScaleMin, config.localScaleMax];
+    this.augmentation = multiCropFromOptions(
+      config,
+      config.imageSize,
+      localCropSize(config),
+      config.localCrops,
+    );
   }
 
   lastLayerParameters(): Tensor[] {

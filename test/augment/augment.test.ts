@@ -2,7 +2,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { cropAndResize, randomResizedCrops, sampleCropBox } from "../../src/augment/crop.ts";
-import { dinoMultiCrop, multiCrop } from "../../src/augment/multicrop.ts";
+import { multiCrop } from "../../src/augment/multicrop.ts";
+import { dinoMultiCrop } from "../../src/augment/options.ts";
 import {
   colorJitter,
   normalizeImages,
