@@ -5,8 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # libtorch + OpenBLAS are the engine; python3-torch is the reference the tests compare to;
-# ffmpeg decodes video; opencv-doc ships the real test videos.
-packages=(cmake g++ libtorch-dev libopenblas0-openmp python3-torch ffmpeg opencv-doc)
+# ffmpeg decodes video; opencv-doc ships the real test videos; dataset-fashion-mnist is the
+# labelled set the k-NN evaluation and its tests read.
+packages=(cmake g++ libtorch-dev libopenblas0-openmp python3-torch ffmpeg opencv-doc dataset-fashion-mnist)
 
 missing=()
 for package in "${packages[@]}"; do
