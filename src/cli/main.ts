@@ -10,6 +10,7 @@ usage: onevideo <command> [options]
 commands:
   pretrain   train an encoder on a video (--method dino)
   demo       the whole thing in minutes on a bundled street video
+  eval       evaluate: davis-score scores DAVIS-2017 masks (J, F, J&F)
 
 'onevideo <command> --help' lists a command's options.`;
 
@@ -20,6 +21,8 @@ async function main(argv: string[]): Promise<void> {
       return (await import("./pretrain.ts")).pretrainCommand(rest);
     case "demo":
       return (await import("./demo.ts")).demoCommand(rest);
+    case "eval":
+      return (await import("./eval.ts")).evalCommand(rest);
     case undefined:
     case "help":
     case "--help":

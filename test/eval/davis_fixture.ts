@@ -1,5 +1,6 @@
 // A tiny DAVIS-style ground truth and prediction pair whose scores are worked out by hand
 // (see davis_score.test.ts).
+import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type IndexMask, writeIndexMask } from "../../src/data/davis.ts";
@@ -40,4 +41,28 @@ export function writeDavisFixture(dir: string): { gt: string; pred: string } {
   });
   writeSequence(pred, "b", { "00001": paint(10, 8, [1, 1, 1, 2, 2], [1, 6, 5, 7, 6]) }); // and the void area
   return { gt, pred };
+}
+
+/**
+ * A DAVIS root with one sequence "still": 4 equal 64x48 frames (ffmpeg's test pattern)
+ * and two objects on the 8-pixel patch grid. They are full-width bands: DINO's bilinear
+ * upsampling of patch labels rounds the corners of a square off (a corner pixel gets
+ * 0.56^2 < 1/2 of its object), a band has none.
+ */
+export function writeStaticDavis(dir: string): string {
+  const root = join(dir, "davis");
+  const images = join(root, "JPEGImages", "480p", "still");
+  const annotations = join(root, "Annotations", "480p", "still");
+  mkdirSync(images, { recursive: true });
+  mkdirSync(annotations, { recursive: true });
+  const truth = paint(64, 48, [1, 0, 8, 63, 23], [2, 0, 32, 63, 39]);
+  for (let frame = 0; frame < 4; frame++) {
+    const name = String(frame).padStart(5, "0");
+    execFileSync("ffmpeg", [
+      ...["-v", "error", "-f", "lavfi", "-i", "testsrc=size=64x48", "-frames:v", "1"],
+      join(images, `${name}.jpg`),
+    ]);
+    writeIndexMask(join(annotations, `${name}.png`), truth);
+  }
+  return root;
 }

@@ -1,0 +1,61 @@
+// onevideo eval davis: segment DAVIS-2017 sequences by label propagation with a frozen
+// encoder, write the masks, and score them with J and F.
+import { writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { z } from "zod";
+import { listSequences } from "../data/davis.ts";
+import { scoreDavis } from "../eval/davis_score.ts";
+import { loadEncoder } from "../eval/encoder.ts";
+import { dinoPropagation } from "../eval/label_propagation.ts";
+import { segmentSequence } from "../eval/video_segmentation.ts";
+import { describeOptions, validateConfig } from "../train/config.ts";
+import { pickDevice } from "./pretrain.ts";
+
+export const davisOptions = {
+  checkpoint: z.string().describe("run folder, weights .safetensors or DINO/DoRA .pth"),
+  davis: z.string().describe("DAVIS-2017 root (JPEGImages/480p, Annotations/480p, ImageSets)"),
+  out: z.string().describe("folder for the predicted masks and scores.json"),
+  split: z.string().optional().describe("ImageSets/2017 list to run (default: every annotated sequence)"),
+  sequences: z.string().optional().describe("only these sequences, comma-separated"),
+  size: z.number().int().positive().default(480).describe("short side the encoder sees"),
+  contextFrames: z
+    .number()
+    .int()
+    .min(0)
+    .default(dinoPropagation.contextFrames)
+    .describe("previous frames used"),
+  topK: z.number().int().positive().default(dinoPropagation.topK).describe("sources kept per patch"),
+  neighborhood: z
+    .number()
+    .int()
+    .min(0)
+    .default(dinoPropagation.neighborhood)
+    .describe("patch radius (0: all)"),
+  temperature: z.number().positive().default(dinoPropagation.temperature).describe("affinity temperature"),
+  device: z.string().optional().describe("cpu, cuda or cuda:N"),
+};
+
+export const help = [
+  "usage: onevideo eval davis --checkpoint <run|file> --davis <root> --out <dir> [options]",
+  "",
+  ...describeOptions(davisOptions),
+  "",
+  "Writes <out>/<sequence>/<frame>.png and prints one JSON line: J, F, JF and per-sequence scores.",
+].join("\n");
+
+export function command(raw: Record<string, unknown>): void {
+  const options = validateConfig(z.object(davisOptions).strict(), raw);
+  const sequences =
+    options.sequences?.split(",").filter(Boolean) ?? listSequences(options.davis, options.split);
+  const encoder = loadEncoder(options.checkpoint, pickDevice(options.device));
+  const out = resolve(options.out);
+  for (const sequence of sequences) {
+    segmentSequence(encoder, options.davis, sequence, join(out, sequence), {
+      ...options,
+      shortSide: options.size,
+    });
+  }
+  const score = scoreDavis(out, options.davis, { sequences });
+  writeFileSync(join(out, "scores.json"), JSON.stringify(score, null, 1));
+  console.log(JSON.stringify(score));
+}

@@ -1,0 +1,68 @@
+// Single image files (JPEG, PNG, anything ffmpeg reads) as RGB bytes, optionally resized.
+import { execFileSync } from "node:child_process";
+import { InputError, requireFile } from "../video/probe.ts";
+import type { RgbImage } from "./frame_source.ts";
+
+/** The pixel size of an image file. */
+export function imageSize(path: string): { width: number; height: number } {
+  requireFile(path, "image");
+  let text: string;
+  try {
+    text = execFileSync(
+      "ffprobe",
+      [
+        "-v",
+        "error",
+        "-select_streams",
+        "v:0",
+        "-show_entries",
+        "stream=width,height",
+        "-of",
+        "csv=p=0",
+        path,
+      ],
+      { encoding: "utf8" },
+    );
+  } catch {
+    throw new InputError(`${path} is not an image ffmpeg can read`);
+  }
+  const [width, height] = text.trim().split(",").map(Number);
+  if (!(width > 0 && height > 0)) throw new InputError(`${path} is not an image ffmpeg can read`);
+  return { width, height };
+}
+
+/** An image's RGB bytes, resized bilinearly to `size` when given. */
+export function readImage(path: string, size?: { width: number; height: number }): RgbImage {
+  const { width, height } = size ?? imageSize(path);
+  const output = execFileSync(
+    "ffmpeg",
+    [
+      ...["-v", "error", "-i", path, "-frames:v", "1"],
+      ...["-vf", `scale=${width}:${height}:flags=bilinear,format=rgb24`, "-f", "rawvideo", "-"],
+    ],
+    { maxBuffer: width * height * 3 + 1024 },
+  );
+  if (output.length !== width * height * 3) throw new InputError(`${path} could not be decoded`);
+  return { width, height, data: new Uint8Array(output.buffer, output.byteOffset, output.length) };
+}
+
+/** DINO's evaluation view of an image: the short side resized to size * 256/224, the centre size x size. */
+export function readCenterCrop(path: string, size: number): RgbImage {
+  const { width, height } = imageSize(path);
+  const short = Math.round((size * 256) / 224);
+  const scaled =
+    width <= height
+      ? { width: short, height: Math.max(short, Math.round((height * short) / width)) }
+      : { width: Math.max(short, Math.round((width * short) / height)), height: short };
+  const output = execFileSync(
+    "ffmpeg",
+    [
+      ...["-v", "error", "-i", path, "-frames:v", "1", "-vf"],
+      `scale=${scaled.width}:${scaled.height}:flags=bilinear,crop=${size}:${size},format=rgb24`,
+      ...["-f", "rawvideo", "-"],
+    ],
+    { maxBuffer: size * size * 3 + 1024 },
+  );
+  if (output.length !== size * size * 3) throw new InputError(`${path} could not be decoded`);
+  return { width: size, height: size, data: new Uint8Array(output.buffer, output.byteOffset, output.length) };
+}

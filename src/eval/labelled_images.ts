@@ -1,0 +1,64 @@
+// Labelled image sets for the frozen-feature evaluations: Fashion-MNIST's IDX files or an
+// ImageFolder tree, each loadable in batches at the encoder's input size.
+import { fashionMnistBatch, loadFashionMnist } from "../data/fashion_mnist.ts";
+import { rgbBatch } from "../data/frame_source.ts";
+import { readCenterCrop } from "../data/image_file.ts";
+import { listImageFolder } from "../data/image_folder.ts";
+import type { Tensor } from "../torch/index.ts";
+import { InputError } from "../video/probe.ts";
+
+export interface LabelledImages {
+  name: string;
+  count: number;
+  labels: number[];
+  classNames: readonly string[];
+  /** Images start .. start+n-1 as [n, 3, size, size] floats in [0, 1] on the CPU. */
+  load(start: number, n: number, size: number): Tensor;
+}
+
+/** The first `limit` samples (all when absent), taken evenly over the set so every class appears. */
+function spread(total: number, limit: number | undefined): number[] {
+  if (limit === undefined || limit >= total) return Array.from({ length: total }, (_, i) => i);
+  if (limit < 1) throw new InputError(`a sample limit must be at least 1, got ${limit}`);
+  return Array.from({ length: limit }, (_, i) => Math.floor((i * total) / limit));
+}
+
+export function fashionMnistImages(split: "train" | "test", limit?: number): LabelledImages {
+  const set = loadFashionMnist(split);
+  const chosen = spread(set.count, limit);
+  return {
+    name: `fashion-mnist/${split}`,
+    count: chosen.length,
+    labels: chosen.map((index) => set.labels[index]),
+    classNames: set.classNames,
+    load(start, n, size) {
+      // Contiguous runs are the common case (no limit); a spread subset is gathered row by row.
+      if (chosen.length === set.count) return fashionMnistBatch(set, start, n, size);
+      const pixels = 28 * 28;
+      const images = new Uint8Array(n * pixels);
+      for (let i = 0; i < n; i++) {
+        const index = chosen[start + i];
+        images.set(set.images.subarray(index * pixels, (index + 1) * pixels), i * pixels);
+      }
+      return fashionMnistBatch({ ...set, images, labels: set.labels.subarray(0, n), count: n }, 0, n, size);
+    },
+  };
+}
+
+export function imageFolderImages(root: string, limit?: number): LabelledImages {
+  const listing = listImageFolder(root);
+  const chosen = spread(listing.files.length, limit);
+  return {
+    name: root,
+    count: chosen.length,
+    labels: chosen.map((index) => listing.labels[index]),
+    classNames: listing.classes,
+    load(start, n, size) {
+      const bytes = new Uint8Array(n * size * size * 3);
+      for (let i = 0; i < n; i++) {
+        bytes.set(readCenterCrop(listing.files[chosen[start + i]], size).data, i * size * size * 3);
+      }
+      return rgbBatch(bytes, n, size, size, "cpu");
+    },
+  };
+}

@@ -1,0 +1,176 @@
+// DAVIS-2017 semi-supervised video object segmentation with a frozen encoder: frames at
+// DINO's evaluation size, patch features, label propagation from the first annotation,
+// and masks written as palette PNGs at the original size.
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { normalizeImages } from "../augment/photometric.ts";
+import {
+  davisAnnotationsDir,
+  davisImagesDir,
+  type IndexMask,
+  listFrameNames,
+  readIndexMask,
+  writeIndexMask,
+} from "../data/davis.ts";
+import { readImage } from "../data/image_file.ts";
+import { F, keep, noGrad, scope, type Tensor, tensor } from "../torch/index.ts";
+import { InputError } from "../video/probe.ts";
+import type { Encoder } from "./encoder.ts";
+import {
+  type LabelledFrame,
+  neighborhoodMask,
+  type PropagationOptions,
+  propagateLabels,
+} from "./label_propagation.ts";
+
+/** DINO's evaluation size: the short side at `shortSide`, the long side rounded down to a multiple of 64. */
+export function evaluationSize(
+  width: number,
+  height: number,
+  shortSide: number,
+  patchSize: number,
+): { width: number; height: number } {
+  const roundDown = (value: number) => {
+    const step = value >= 64 ? 64 : patchSize;
+    return Math.max(patchSize, value - (value % step));
+  };
+  if (shortSide % patchSize !== 0) {
+    throw new InputError(`--size ${shortSide} is not a multiple of the encoder's patch size ${patchSize}`);
+  }
+  return height > width
+    ? { width: shortSide, height: roundDown(Math.floor((shortSide * height) / width)) }
+    : { width: roundDown(Math.floor((shortSide * width) / height)), height: shortSide };
+}
+
+/** Nearest-neighbour resize of an id mask (pixel centres, as PIL's NEAREST). */
+export function resizeMask(mask: IndexMask, width: number, height: number): IndexMask {
+  const data = new Uint8Array(width * height);
+  for (let y = 0; y < height; y++) {
+    const sy = Math.min(mask.height - 1, Math.floor(((y + 0.5) * mask.height) / height));
+    for (let x = 0; x < width; x++) {
+      const sx = Math.min(mask.width - 1, Math.floor(((x + 0.5) * mask.width) / width));
+      data[y * width + x] = mask.data[sy * mask.width + sx];
+    }
+  }
+  return { width, height, data };
+}
+
+/** One-hot labels [C, h*w] of an id mask with C = objects + 1 (void counts as background). */
+function oneHot(mask: IndexMask, classes: number): Tensor {
+  const values = new Float32Array(classes * mask.data.length);
+  mask.data.forEach((id, index) => {
+    values[(id < classes ? id : 0) * mask.data.length + index] = 1;
+  });
+  return tensor(values, { shape: [classes, mask.data.length] });
+}
+
+/** L2-normalised patch features [h*w, D] of an RGB frame at the evaluation size. */
+function patchFeatures(encoder: Encoder, frame: { width: number; height: number; data: Uint8Array }): Tensor {
+  return noGrad(() =>
+    scope(() => {
+      const images = tensor(frame.data, { shape: [1, frame.height, frame.width, 3] })
+        .to(encoder.device)
+        .permute(0, 3, 1, 2)
+        .float()
+        .div(255);
+      const { cls, patchTokens } = encoder.backbone.forward(normalizeImages(images));
+      cls.dispose();
+      return keep(F.normalize(patchTokens.squeeze(0), 2, 1).cpu());
+    }),
+  );
+}
+
+/**
+ * Soft labels [C, h, w] at patch resolution -> an id mask at the original size: bilinear
+ * upsampling by the patch size, each channel rescaled to [0, 1] (DINO's norm_mask), argmax.
+ */
+function labelsToMask(
+  labels: Tensor,
+  grid: { rows: number; cols: number },
+  patchSize: number,
+  original: { width: number; height: number },
+): IndexMask {
+  return scope(() => {
+    const classes = labels.size(0);
+    const upsampled = F.interpolate(labels.view(1, classes, grid.rows, grid.cols), {
+      size: [grid.rows * patchSize, grid.cols * patchSize],
+      mode: "bilinear",
+      alignCorners: false,
+    }).squeeze(0);
+    const flat = upsampled.view(classes, -1);
+    const low = flat.amin(1, true);
+    const high = flat.amax(1, true);
+    const range = high.sub(low);
+    // Channels that are zero everywhere stay as they are.
+    const rescaled = flat
+      .sub(low)
+      .div(range.clampMin(1e-12))
+      .mul(high.gt(0).float())
+      .add(flat.mul(high.le(0).float()));
+    const ids = rescaled.argmax(0).to("cpu").toArray();
+    const small: IndexMask = {
+      width: grid.cols * patchSize,
+      height: grid.rows * patchSize,
+      data: Uint8Array.from(ids),
+    };
+    return resizeMask(small, original.width, original.height);
+  });
+}
+
+export interface SegmentationSettings extends PropagationOptions {
+  /** Short side of the frames the encoder sees (DINO: 480). */
+  shortSide: number;
+}
+
+/** Segments one DAVIS sequence; writes <out>/<frame>.png for every frame and returns their count. */
+export function segmentSequence(
+  encoder: Encoder,
+  davisRoot: string,
+  sequence: string,
+  out: string,
+  settings: SegmentationSettings,
+): number {
+  const annotationDir = join(davisAnnotationsDir(davisRoot), sequence);
+  const imageDir = join(davisImagesDir(davisRoot), sequence);
+  const names = listFrameNames(imageDir, ".jpg");
+  const frames = names.map((name) => `${name}.jpg`);
+  const first = readIndexMask(join(annotationDir, `${names[0]}.png`));
+  const original = { width: first.width, height: first.height };
+  const size = evaluationSize(first.width, first.height, settings.shortSide, encoder.patchSize);
+  const grid = { rows: size.height / encoder.patchSize, cols: size.width / encoder.patchSize };
+  let objects = 0;
+  for (const id of first.data) if (id !== 255 && id > objects) objects = id;
+  const classes = objects + 1;
+  mkdirSync(out, { recursive: true });
+  writeIndexMask(join(out, `${names[0]}.png`), first);
+  const mask =
+    settings.neighborhood > 0 ? keep(neighborhoodMask(grid.rows, grid.cols, settings.neighborhood)) : null;
+  const firstFrame: LabelledFrame = {
+    features: patchFeatures(encoder, readImage(join(imageDir, frames[0]), size)),
+    labels: oneHot(resizeMask(first, grid.cols, grid.rows), classes),
+  };
+  const recent: LabelledFrame[] = [];
+  try {
+    for (let index = 1; index < frames.length; index++) {
+      const features = patchFeatures(encoder, readImage(join(imageDir, frames[index]), size));
+      const labels = keep(propagateLabels(features, [firstFrame, ...recent], settings, mask));
+      recent.push({ features, labels });
+      if (recent.length > settings.contextFrames) {
+        const dropped = recent.shift()!;
+        dropped.features.dispose();
+        dropped.labels.dispose();
+      }
+      writeIndexMask(
+        join(out, `${names[index]}.png`),
+        labelsToMask(labels, grid, encoder.patchSize, original),
+      );
+    }
+  } finally {
+    for (const entry of [firstFrame, ...recent]) {
+      entry.features.dispose();
+      entry.labels.dispose();
+    }
+    mask?.dispose();
+  }
+  return frames.length;
+}
