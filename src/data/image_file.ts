@@ -21,7 +21,7 @@ export function imageSize(path: string): { width: number; height: number } {
         "csv=p=0",
         path,
       ],
-      { encoding: "utf8" },
+      { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] },
     );
   } catch {
     throw new InputError(`${path} is not an image ffmpeg can read`);
@@ -31,19 +31,28 @@ export function imageSize(path: string): { width: number; height: number } {
   return { width, height };
 }
 
+/** Decodes the first frame of `path` through ffmpeg's filter chain `filter` into width x height RGB. */
+function decodeImage(path: string, filter: string, width: number, height: number): RgbImage {
+  let output: Buffer;
+  try {
+    output = execFileSync(
+      "ffmpeg",
+      ["-v", "error", "-i", path, "-frames:v", "1", "-vf", `${filter},format=rgb24`, "-f", "rawvideo", "-"],
+      { maxBuffer: width * height * 3 + 1024, stdio: ["ignore", "pipe", "pipe"] },
+    );
+  } catch {
+    output = Buffer.alloc(0);
+  }
+  if (output.length !== width * height * 3) {
+    throw new InputError(`${path} could not be decoded as an image; check the file`);
+  }
+  return { width, height, data: new Uint8Array(output.buffer, output.byteOffset, output.length) };
+}
+
 /** An image's RGB bytes, resized bilinearly to `size` when given. */
 export function readImage(path: string, size?: { width: number; height: number }): RgbImage {
   const { width, height } = size ?? imageSize(path);
-  const output = execFileSync(
-    "ffmpeg",
-    [
-      ...["-v", "error", "-i", path, "-frames:v", "1"],
-      ...["-vf", `scale=${width}:${height}:flags=bilinear,format=rgb24`, "-f", "rawvideo", "-"],
-    ],
-    { maxBuffer: width * height * 3 + 1024 },
-  );
-  if (output.length !== width * height * 3) throw new InputError(`${path} could not be decoded`);
-  return { width, height, data: new Uint8Array(output.buffer, output.byteOffset, output.length) };
+  return decodeImage(path, `scale=${width}:${height}:flags=bilinear`, width, height);
 }
 
 /** DINO's evaluation view of an image: the short side resized to size * 256/224, the centre size x size. */
@@ -54,15 +63,6 @@ export function readCenterCrop(path: string, size: number): RgbImage {
     width <= height
       ? { width: short, height: Math.max(short, Math.round((height * short) / width)) }
       : { width: Math.max(short, Math.round((width * short) / height)), height: short };
-  const output = execFileSync(
-    "ffmpeg",
-    [
-      ...["-v", "error", "-i", path, "-frames:v", "1", "-vf"],
-      `scale=${scaled.width}:${scaled.height}:flags=bilinear,crop=${size}:${size},format=rgb24`,
-      ...["-f", "rawvideo", "-"],
-    ],
-    { maxBuffer: size * size * 3 + 1024 },
-  );
-  if (output.length !== size * size * 3) throw new InputError(`${path} could not be decoded`);
-  return { width: size, height: size, data: new Uint8Array(output.buffer, output.byteOffset, output.length) };
+  const filter = `scale=${scaled.width}:${scaled.height}:flags=bilinear,crop=${size}:${size}`;
+  return decodeImage(path, filter, size, size);
 }
