@@ -10,7 +10,8 @@ usage: onevideo <command> [options]
 commands:
   pretrain   train an encoder on a video (--method dino)
   demo       the whole thing in minutes on a bundled street video
-  eval       evaluate: davis-score scores DAVIS-2017 masks (J, F, J&F)
+  attention  per-head [CLS] attention maps of an encoder on an image
+  eval       evaluate a frozen encoder: k-NN, DAVIS J&F; score masks
 
 'onevideo <command> --help' lists a command's options.`;
 
@@ -21,6 +22,8 @@ async function main(argv: string[]): Promise<void> {
       return (await import("./pretrain.ts")).pretrainCommand(rest);
     case "demo":
       return (await import("./demo.ts")).demoCommand(rest);
+    case "attention":
+      return (await import("./attention.ts")).attentionCommand(rest);
     case "eval":
       return (await import("./eval.ts")).evalCommand(rest);
     case undefined:
