@@ -7,6 +7,7 @@ export const evalHelp = `usage: onevideo eval <subcommand> [options]
 
 subcommands:
   knn           weighted k-NN accuracy of frozen [CLS] features (DINO's protocol)
+  linear        linear probe on frozen features: top-1/top-5 accuracy (DINO's protocol)
   davis         DAVIS-2017 video object segmentation by label propagation, scored J&F
   davis-score   J, F and J&F of existing DAVIS-2017 semi-supervised masks
 
@@ -65,6 +66,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
     case "davis-score":
       return davisScoreCommand(rest);
     case "knn":
+    case "linear":
     case "davis": {
       const { options, positional } = parseArgs(rest);
       if (positional.length > 0) {
@@ -72,7 +74,12 @@ export async function evalCommand(argv: string[]): Promise<void> {
           `unexpected argument '${positional[0]}'; run 'onevideo eval ${subcommand} --help'`,
         );
       }
-      const module = subcommand === "knn" ? await import("./eval_knn.ts") : await import("./eval_davis.ts");
+      const module =
+        subcommand === "knn"
+          ? await import("./eval_knn.ts")
+          : subcommand === "linear"
+            ? await import("./eval_linear.ts")
+            : await import("./eval_davis.ts");
       if (options.help) return console.log(module.help);
       return module.command(options);
     }
