@@ -1,6 +1,7 @@
 // onevideo pretrain: learn an encoder from a video (or an image folder) with a method.
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { FashionMnistSource } from "../data/fashion_mnist_source.ts";
 import { FrameSource, type ImageSource } from "../data/frame_source.ts";
 import { ImageFolderSource } from "../data/image_folder.ts";
 import { type DinoConfig, DinoMethod, dinoConfigSchema, dinoOptions } from "../methods/dino.ts";
@@ -13,7 +14,7 @@ import { writeAttentionPictures, writeLossCurve } from "../viz/run_pictures.ts";
 import { parseArgs } from "./args.ts";
 
 export const pretrainHelp = [
-  "usage: onevideo pretrain --method dino (--video <file> | --images <folder>) [options]",
+  "usage: onevideo pretrain --method dino (--video <file> | --images <folder> | --dataset fashion-mnist) [options]",
   "",
   "  --method dino                  the self-supervised method",
   "  --config <file>                JSON or YAML options; flags override it",
@@ -49,8 +50,10 @@ export async function runPretrain(
   resume: boolean,
   stopAfterStep?: number,
 ): Promise<TrainSummary & { runDir: string }> {
-  if (config.video === undefined && config.images === undefined) {
-    throw new InputError("give the footage to learn from: --video <file> (or --images <folder>)");
+  if (config.video === undefined && config.images === undefined && config.dataset === undefined) {
+    throw new InputError(
+      "give the footage to learn from: --video <file> (or --images <folder>, --dataset fashion-mnist)",
+    );
   }
   const device = pickDevice(config.device);
   const runDir = resolve(
@@ -81,6 +84,7 @@ export async function runPretrain(
 /** The training samples: a video's cached clip frames, or an image folder's images. */
 async function openSource(config: DinoConfig): Promise<ImageSource> {
   const side = config.frameShortSide ?? Math.round(config.imageSize * 1.15);
+  if (config.dataset === "fashion-mnist") return new FashionMnistSource(side, config.seed);
   if (config.images !== undefined) {
     return ImageFolderSource.open(config.images, { side, seed: config.seed, cacheRoot: config.cacheDir });
   }

@@ -51,8 +51,8 @@ export const dinoConfigSchema = z
     }
     if (config.localScaleMin > config.localScaleMax) problem("localScaleMin", "exceeds --local-scale-max");
     if (config.blurSigmaMin > config.blurSigmaMax) problem("blurSigmaMin", "exceeds --blur-sigma-max");
-    if (config.video !== undefined && config.images !== undefined)
-      problem("video", "give --video or --images, not both");
+    const sources = [config.video, config.images, config.dataset].filter((source) => source !== undefined);
+    if (sources.length > 1) problem("video", "give one of --video, --images and --dataset");
   });
 
 export type DinoConfig = z.infer<typeof dinoConfigSchema>;

@@ -14,6 +14,10 @@ const fraction = z.number().min(0).max(1);
 export const sharedOptions = {
   video: z.string().optional().describe("video file to learn from"),
   images: z.string().optional().describe("image folder (ImageFolder layout) to learn from instead"),
+  dataset: z
+    .enum(["fashion-mnist"])
+    .optional()
+    .describe("a bundled image set to learn from instead (Fashion-MNIST's training images)"),
   out: z.string().optional().describe("run folder (default runs/<method>-<time>)"),
   seed: z.number().int().min(0).default(0).describe("seed for weights, data order and augmentation"),
   device: z
