@@ -9,6 +9,7 @@ subcommands:
   knn           weighted k-NN accuracy of frozen [CLS] features (DINO's protocol)
   linear        linear probe on frozen features: top-1/top-5 accuracy (DINO's protocol)
   davis         DAVIS-2017 video object segmentation by label propagation, scored J&F
+  dense         dense linear probe on a tour's held-out sequences: per-class IoU and mIoU
   davis-score   J, F and J&F of existing DAVIS-2017 semi-supervised masks
 
 'onevideo eval <subcommand> --help' lists a subcommand's options.`;
@@ -67,7 +68,8 @@ export async function evalCommand(argv: string[]): Promise<void> {
       return davisScoreCommand(rest);
     case "knn":
     case "linear":
-    case "davis": {
+    case "davis":
+    case "dense": {
       const { options, positional } = parseArgs(rest);
       if (positional.length > 0) {
         throw new InputError(
@@ -79,7 +81,9 @@ export async function evalCommand(argv: string[]): Promise<void> {
           ? await import("./eval_knn.ts")
           : subcommand === "linear"
             ? await import("./eval_linear.ts")
-            : await import("./eval_davis.ts");
+            : subcommand === "davis"
+              ? await import("./eval_davis.ts")
+              : await import("./eval_dense.ts");
       if (options.help) return console.log(module.help);
       return module.command(options);
     }

@@ -11,7 +11,7 @@ commands:
   pretrain   train an encoder on a video (--method dino)
   demo       the whole thing in minutes on a bundled street video
   attention  per-head [CLS] attention maps of an encoder on an image
-  eval       evaluate a frozen encoder: k-NN, linear probe, DAVIS J&F; score masks
+  eval       evaluate a frozen encoder: k-NN, linear and dense probes, DAVIS J&F; score masks
   tours      build the "tours" benchmark: a synthetic walking tour with ground-truth masks
 
 'onevideo <command> --help' lists a command's options.`;

@@ -1,5 +1,6 @@
 // Single image files (JPEG, PNG, anything ffmpeg reads) as RGB bytes, optionally resized.
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { InputError, requireFile } from "../video/probe.ts";
 import type { RgbImage } from "./frame_source.ts";
 
@@ -53,6 +54,42 @@ function decodeImage(path: string, filter: string, width: number, height: number
 export function readImage(path: string, size?: { width: number; height: number }): RgbImage {
   const { width, height } = size ?? imageSize(path);
   return decodeImage(path, `scale=${width}:${height}:flags=bilinear`, width, height);
+}
+
+/**
+ * Several JPEG files' RGB bytes at one size, decoded by a single ffmpeg (their bytes piped in
+ * one after another): starting one ffmpeg per frame costs more than decoding small frames.
+ */
+export function readJpegs(paths: readonly string[], size: { width: number; height: number }): RgbImage[] {
+  const { width, height } = size;
+  const frameBytes = width * height * 3;
+  const input = Buffer.concat(
+    paths.map((path) => {
+      requireFile(path, "image");
+      return readFileSync(path);
+    }),
+  );
+  let output: Buffer;
+  try {
+    output = execFileSync(
+      "ffmpeg",
+      [
+        ...["-v", "error", "-f", "jpeg_pipe", "-i", "-"],
+        ...["-vf", `scale=${width}:${height}:flags=bilinear,format=rgb24`, "-f", "rawvideo", "-"],
+      ],
+      { input, maxBuffer: paths.length * frameBytes + 1024, stdio: ["pipe", "pipe", "pipe"] },
+    );
+  } catch {
+    output = Buffer.alloc(0);
+  }
+  if (output.length !== paths.length * frameBytes) {
+    throw new InputError(`${paths.length} JPEGs from ${paths[0]} on could not be decoded; check the files`);
+  }
+  return paths.map((_, index) => ({
+    width,
+    height,
+    data: new Uint8Array(output.buffer, output.byteOffset + index * frameBytes, frameBytes),
+  }));
 }
 
 /** DINO's evaluation view of an image: the short side resized to size * 256/224, the centre size x size. */

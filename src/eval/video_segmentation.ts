@@ -3,7 +3,6 @@
 // and masks written as palette PNGs at the original size.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { normalizeImages } from "../augment/photometric.ts";
 import {
   davisAnnotationsDir,
   davisImagesDir,
@@ -12,8 +11,9 @@ import {
   readIndexMask,
   writeIndexMask,
 } from "../data/davis.ts";
+import type { RgbImage } from "../data/frame_source.ts";
 import { readImage } from "../data/image_file.ts";
-import { F, keep, noGrad, scope, type Tensor, tensor } from "../torch/index.ts";
+import { F, keep, scope, type Tensor, tensor } from "../torch/index.ts";
 import { InputError } from "../video/probe.ts";
 import type { Encoder } from "./encoder.ts";
 import {
@@ -22,6 +22,7 @@ import {
   type PropagationOptions,
   propagateLabels,
 } from "./label_propagation.ts";
+import { patchTokens } from "./patch_tokens.ts";
 
 /** DINO's evaluation size: the short side at `shortSide`, the long side rounded down to a multiple of 64. */
 export function evaluationSize(
@@ -65,19 +66,8 @@ function oneHot(mask: IndexMask, classes: number): Tensor {
 }
 
 /** L2-normalised patch features [h*w, D] of an RGB frame at the evaluation size. */
-function patchFeatures(encoder: Encoder, frame: { width: number; height: number; data: Uint8Array }): Tensor {
-  return noGrad(() =>
-    scope(() => {
-      const images = tensor(frame.data, { shape: [1, frame.height, frame.width, 3] })
-        .to(encoder.device)
-        .permute(0, 3, 1, 2)
-        .float()
-        .div(255);
-      const { cls, patchTokens } = encoder.backbone.forward(normalizeImages(images));
-      cls.dispose();
-      return keep(F.normalize(patchTokens.squeeze(0), 2, 1).cpu());
-    }),
-  );
+function patchFeatures(encoder: Encoder, frame: RgbImage): Tensor {
+  return scope(() => keep(F.normalize(patchTokens(encoder, [frame]).squeeze(0), 2, 1)));
 }
 
 /**

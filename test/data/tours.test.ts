@@ -15,12 +15,13 @@ import {
   listSequences,
   readIndexMask,
 } from "../../src/data/davis.ts";
-import { readImage } from "../../src/data/image_file.ts";
+import { readImage, readJpegs } from "../../src/data/image_file.ts";
 import { buildTour, type TourManifest, type TourSettings } from "../../src/data/tours/build.ts";
 import { sequenceName } from "../../src/data/tours/davis_sequences.ts";
 import { listPhotos } from "../../src/data/tours/photos.ts";
 import { frameBuffers, renderFrame } from "../../src/data/tours/render.ts";
 import { heldOutScene, tourScene } from "../../src/data/tours/scenes.ts";
+import { semanticAnnotationsDir } from "../../src/data/tours/semantic_maps.ts";
 import { loadWorld } from "../../src/data/tours/world.ts";
 import { InputError, probeVideo } from "../../src/video/probe.ts";
 import { scratchDir } from "../helpers/videos.ts";
@@ -104,6 +105,23 @@ test("the DAVIS layout reads back with src/data/davis.ts", () => {
   }
 });
 
+test("a sequence's JPEGs decoded in one ffmpeg are the frames read one by one", () => {
+  const sequenceDir = join(davisImagesDir(join(outA, "davis")), sequenceName(0));
+  const paths = listFrameNames(sequenceDir, ".jpg").map((name) => join(sequenceDir, `${name}.jpg`));
+  for (const size of [
+    { width: 64, height: 48 },
+    { width: 40, height: 32 },
+  ]) {
+    const frames = readJpegs(paths, size);
+    assert.equal(frames.length, paths.length);
+    frames.forEach((frame, index) => assert.deepEqual(frame, readImage(paths[index], size)));
+  }
+  assert.throws(
+    () => readJpegs([paths[0], join(sequenceDir, "missing.jpg")], { width: 64, height: 48 }),
+    (error: Error) => error instanceof InputError && /image not found: .*missing\.jpg/.test(error.message),
+  );
+});
+
 // The held-out scenes rendered again here, to compare the written masks with the renderer.
 const world = loadWorld(small.seed, small.photos, small.height);
 const size = { width: small.width, height: small.height, density: small.density };
@@ -174,6 +192,56 @@ test("masks are where the tinted garments were drawn, with ids kept across a seq
       );
     }
   }
+});
+
+// Longer sequences, so that garments enter after the first frame.
+const entering: Omit<TourSettings, "out"> = {
+  ...small,
+  seconds: 1,
+  density: 6,
+  sequences: 2,
+  sequenceFrames: 30,
+};
+const outEntering = join(dir, "entering");
+const manifestEntering = await buildTour({ ...entering, out: outEntering });
+
+test("semantic maps label every drawn garment with 1 + its class, including late arrivals", () => {
+  const classNames = manifestEntering.davis.semantic?.classNames;
+  assert.deepEqual(classNames, ["background", ...world.classNames]);
+  assert.equal(manifestEntering.davis.semantic?.folder, "SemanticAnnotations");
+  const root = join(outEntering, "davis");
+  const late = new Set<string>();
+  for (let index = 0; index < entering.sequences; index++) {
+    const name = sequenceName(index);
+    const tracked = new Set(manifestEntering.davis.sequences[index].objects.map((object) => object.objectId));
+    const sceneSize = { ...size, density: entering.density };
+    const scene = heldOutScene(
+      world,
+      entering.seed,
+      sceneSize,
+      entering.sequenceFrames / entering.fps,
+      index,
+    );
+    const labels = new Map(scene.objects.map((object) => [object.id, object.label]));
+    const drawn = frameBuffers(entering.width, entering.height);
+    const frames = listFrameNames(join(semanticAnnotationsDir(root), name), ".png");
+    assert.equal(frames.length, entering.sequenceFrames);
+    for (let frame = 0; frame < entering.sequenceFrames; frame++) {
+      renderFrame(scene, frame / entering.fps, drawn);
+      const map = readIndexMask(join(semanticAnnotationsDir(root), name, `${frames[frame]}.png`));
+      assert.equal(map.width, entering.width);
+      assert.equal(map.height, entering.height);
+      for (let pixel = 0; pixel < map.data.length; pixel++) {
+        const id = drawn.ids[pixel];
+        const expected = id === 0 ? 0 : labels.get(id)! + 1;
+        if (map.data[pixel] !== expected) {
+          assert.fail(`${name} frame ${frame} pixel ${pixel}: ${map.data[pixel]}, expected ${expected}`);
+        }
+        if (id !== 0 && !tracked.has(id)) late.add(`${name}/${id}`);
+      }
+    }
+  }
+  assert.ok(late.size > 0, "some garment entered after frame 0 and is labelled");
 });
 
 test("the camera moves smoothly: neighbouring frames differ little, distant ones much", () => {

@@ -6,6 +6,7 @@ import { type SequenceRecord, sequenceName, writeSequence, writeSplitList } from
 import { videoCodec, videoWriter } from "./ffmpeg_writer.ts";
 import { renderFrame, type Scene } from "./render.ts";
 import { heldOutScene, tourScene } from "./scenes.ts";
+import { semanticClassNames, semanticFolder } from "./semantic_maps.ts";
 import { loadWorld, type World } from "./world.ts";
 
 export interface TourSettings {
@@ -50,7 +51,20 @@ export interface TourManifest {
   stripHeight: number;
   photos: string[];
   objects: TourObjectRecord[];
-  davis: { root: string; split: string; sequences: (SequenceRecord & { classNames: string[] })[] };
+  davis: {
+    root: string;
+    split: string;
+    sequences: (SequenceRecord & { classNames: string[] })[];
+    /** Absent in tours built before the semantic maps existed. */
+    semantic?: SemanticRecord;
+  };
+}
+
+/** The held-out sequences' semantic label maps: <davis root>/<folder>/<sequence>/<frame>.png. */
+export interface SemanticRecord {
+  folder: string;
+  /** By pixel value: 0 background, 1 + c Fashion-MNIST class c. */
+  classNames: string[];
 }
 
 /** Frames rendered per write to ffmpeg: fewer, larger pipe writes. */
@@ -158,7 +172,12 @@ export async function buildTour(settings: TourSettings): Promise<TourManifest> {
     stripHeight: world.stripHeight,
     photos: world.photoPaths,
     objects: objectRecords(scene, world, frames, settings.fps),
-    davis: { root: "davis", split: "val", sequences },
+    davis: {
+      root: "davis",
+      split: "val",
+      sequences,
+      semantic: { folder: semanticFolder, classNames: semanticClassNames(world.classNames) },
+    },
   };
   writeFileSync(join(settings.out, "tour.json"), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
