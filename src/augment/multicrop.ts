@@ -52,7 +52,21 @@ export function augmentView(
     groups,
   );
   using cropped = crops;
-  using jittered = colorJitter(cropped, config.colorJitter, random);
+  return { images: distortColors(cropped, view, config, random), boxes };
+}
+
+/**
+ * The photometric half of a view: colour jitter, grayscale, blur, solarisation and
+ * normalisation of crops in [0, 1]. Applied twice to one crop it gives two views whose
+ * pixels still correspond (DoRA's teacher frame and its masked student views).
+ */
+export function distortColors(
+  crops: Tensor,
+  view: ViewOptions,
+  config: MultiCropConfig,
+  random: Random,
+): Tensor {
+  using jittered = colorJitter(crops, config.colorJitter, random);
   using grayed = randomGrayscale(jittered, config.grayscaleProbability, random);
   const sigmaScale = view.size / 224;
   using blurred = randomGaussianBlur(
@@ -62,7 +76,7 @@ export function augmentView(
     random,
   );
   using solarized = randomSolarize(blurred, view.solarizeProbability, random);
-  return { images: normalizeImages(solarized), boxes };
+  return normalizeImages(solarized);
 }
 
 /** All views of a batch: the global ones first, then the local ones. */

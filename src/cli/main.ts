@@ -8,7 +8,7 @@ const usage = `onevideo: learn image encoders from one long video
 usage: onevideo <command> [options]
 
 commands:
-  pretrain   train an encoder on a video (--method dino)
+  pretrain   train an encoder on a video (--method dino or dora)
   demo       the whole thing in minutes on a bundled street video
   attention  per-head [CLS] attention maps of an encoder on an image
   eval       evaluate a frozen encoder: k-NN, linear and dense probes, DAVIS J&F; score masks

@@ -2,9 +2,11 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { FashionMnistSource } from "../data/fashion_mnist_source.ts";
+import { ClipSource } from "../data/clip_source.ts";
 import { FrameSource, type ImageSource } from "../data/frame_source.ts";
 import { ImageFolderSource } from "../data/image_folder.ts";
 import { type DinoConfig, DinoMethod, dinoConfigSchema, dinoOptions } from "../methods/dino.ts";
+import { type DoraConfig, doraConfigSchema, DoraMethod, doraOptions } from "../methods/dora.ts";
 import { cuda, type Device, manualSeed } from "../torch/index.ts";
 import { describeOptions, readConfigFile, validateConfig } from "../train/config.ts";
 import { train, type TrainSummary } from "../train/trainer.ts";
@@ -13,14 +15,22 @@ import { InputError } from "../video/probe.ts";
 import { writeAttentionPictures, writeLossCurve } from "../viz/run_pictures.ts";
 import { parseArgs } from "./args.ts";
 
-export const pretrainHelp = [
-  "usage: onevideo pretrain --method dino (--video <file> | --images <folder> | --dataset fashion-mnist) [options]",
-  "",
-  "  --method dino                  the self-supervised method",
-  "  --config <file>                JSON or YAML options; flags override it",
-  "  --resume                       continue the run in --out from its last checkpoint",
-  ...describeOptions(dinoOptions),
-].join("\n");
+export type MethodName = "dino" | "dora";
+
+const methodOptions = { dino: dinoOptions, dora: doraOptions };
+
+export function pretrainHelp(method: MethodName): string {
+  return [
+    "usage: onevideo pretrain --method dino|dora (--video <file> | --images <folder> | --dataset fashion-mnist) [options]",
+    "",
+    "  --method dino|dora             the self-supervised method (dora learns from a video's clips)",
+    "  --config <file>                JSON or YAML options; flags override it",
+    "  --resume                       continue the run in --out from its last checkpoint",
+    "",
+    `${method} options ('onevideo pretrain --method ${method === "dino" ? "dora" : "dino"} --help' lists the other's):`,
+    ...describeOptions(methodOptions[method]),
+  ].join("\n");
+}
 
 export function pickDevice(requested: string | undefined): Device {
   if (requested) {
@@ -34,21 +44,34 @@ export function pickDevice(requested: string | undefined): Device {
   return cuda.isAvailable() ? "cuda" : "cpu";
 }
 
+/** Resolves flags and config file into the chosen method and its validated config. */
+export function resolveConfig(options: Record<string, unknown>): {
+  method: MethodName;
+  config: DinoConfig | DoraConfig;
+} {
+  const { config: file, method: flagMethod, resume: _resume, help: _help, ...flags } = options;
+  const fromFile = typeof file === "string" ? readConfigFile(file) : {};
+  const { method: fileMethod, ...fileOptions } = fromFile;
+  const method = flagMethod ?? fileMethod ?? "dino";
+  if (method !== "dino" && method !== "dora") {
+    throw new InputError(`--method ${String(method)} is not one onevideo trains; use dino or dora`);
+  }
+  const schema = method === "dino" ? dinoConfigSchema : doraConfigSchema;
+  return { method, config: validateConfig(schema, { ...fileOptions, ...flags }) };
+}
+
 /** Resolves flags and config file into a validated DINO config. */
 export function resolveDinoConfig(options: Record<string, unknown>): DinoConfig {
-  const { config: file, method, resume: _resume, ...flags } = options;
-  if (method !== undefined && method !== "dino") {
-    throw new InputError(`--method ${String(method)} is not available yet; this version trains dino`);
-  }
-  const fromFile = typeof file === "string" ? readConfigFile(file) : {};
-  const { method: _fileMethod, ...fileOptions } = fromFile;
-  return validateConfig(dinoConfigSchema, { ...fileOptions, ...flags });
+  const { method, config } = resolveConfig({ ...options, method: options.method ?? "dino" });
+  if (method !== "dino") throw new InputError("this command trains dino");
+  return config;
 }
 
 export async function runPretrain(
-  config: DinoConfig,
+  config: DinoConfig | DoraConfig,
   resume: boolean,
   stopAfterStep?: number,
+  methodName: MethodName = "dino",
 ): Promise<TrainSummary & { runDir: string }> {
   if (config.video === undefined && config.images === undefined && config.dataset === undefined) {
     throw new InputError(
@@ -57,20 +80,21 @@ export async function runPretrain(
   }
   const device = pickDevice(config.device);
   const runDir = resolve(
-    config.out ?? join("runs", `dino-${new Date().toISOString().replace(/[:.]/g, "-")}`),
+    config.out ?? join("runs", `${methodName}-${new Date().toISOString().replace(/[:.]/g, "-")}`),
   );
   if (!resume && existsSync(join(runDir, "config.json"))) {
     throw new InputError(
       `${runDir} already holds a run; add --resume to continue it, or choose another --out`,
     );
   }
-  const source = await openSource(config);
+  const source = await openSource(config, methodName === "dora");
   try {
     manualSeed(config.seed); // the initial weights follow the seed
-    const method = new DinoMethod(config);
+    const method =
+      methodName === "dora" ? new DoraMethod(config as DoraConfig) : new DinoMethod(config as DinoConfig);
     mkdirSync(runDir, { recursive: true });
     if (!resume)
-      writeFileSync(join(runDir, "config.json"), JSON.stringify({ method: "dino", ...config }, null, 1));
+      writeFileSync(join(runDir, "config.json"), JSON.stringify({ method: methodName, ...config }, null, 1));
     const summary = await train({ method, source, settings: config, runDir, device, resume, stopAfterStep });
     if (summary.steps < (config.steps ?? Number.POSITIVE_INFINITY)) return { ...summary, runDir };
     writeLossCurve(runDir);
@@ -81,8 +105,8 @@ export async function runPretrain(
   }
 }
 
-/** The training samples: a video's cached clip frames, or an image folder's images. */
-async function openSource(config: DinoConfig): Promise<ImageSource> {
+/** The training samples: a video's cached clip frames (whole clips for DoRA), or images. */
+async function openSource(config: DinoConfig, wholeClips: boolean): Promise<ImageSource> {
   const side = config.frameShortSide ?? Math.round(config.imageSize * 1.15);
   if (config.dataset === "fashion-mnist") return new FashionMnistSource(side, config.seed);
   if (config.images !== undefined) {
@@ -101,17 +125,17 @@ async function openSource(config: DinoConfig): Promise<ImageSource> {
         process.stderr.write(`\r\x1b[Kdecoding clips ${done}/${total}${done === total ? "\n" : ""}`);
     },
   });
-  return new FrameSource(cache, config.seed);
+  return wholeClips ? new ClipSource(cache, config.seed) : new FrameSource(cache, config.seed);
 }
 
 export async function pretrainCommand(argv: string[]): Promise<void> {
   const { options } = parseArgs(argv, new Set(["resume", "normLastLayer", "help"]));
   if (options.help) {
-    console.log(pretrainHelp);
+    console.log(pretrainHelp(options.method === "dora" ? "dora" : "dino"));
     return;
   }
-  const config = resolveDinoConfig(options);
-  const summary = await runPretrain(config, options.resume === true);
+  const { method, config } = resolveConfig(options);
+  const summary = await runPretrain(config, options.resume === true, undefined, method);
   console.log(
     `trained ${summary.steps} steps: loss ${summary.firstLoss.toFixed(4)} -> ${summary.lastLoss.toFixed(4)}`,
   );

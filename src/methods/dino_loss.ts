@@ -26,9 +26,15 @@ export class DinoLoss {
 
   /**
    * studentOutputs: one [B, K] tensor per student view; teacherOutputs: one [B, K] per
-   * teacher view, where teacher view i and student view i are the same crop (skipped).
+   * teacher view, where teacher view i and student view i are the same crop (skipped,
+   * unless `skipSameView` is false: DoRA's students never see the teacher's own view).
    */
-  forward(studentOutputs: Tensor[], teacherOutputs: Tensor[], teacherTemperature: number): Tensor {
+  forward(
+    studentOutputs: Tensor[],
+    teacherOutputs: Tensor[],
+    teacherTemperature: number,
+    skipSameView = true,
+  ): Tensor {
     const { studentTemperature } = this.options;
     const studentLogProbs = studentOutputs.map((output) => output.div(studentTemperature).logSoftmax(-1));
     const teacherProbs = noGrad(() =>
@@ -41,7 +47,7 @@ export class DinoLoss {
     const terms: Tensor[] = [];
     teacherProbs.forEach((target, teacherView) =>
       studentLogProbs.forEach((logProbs, studentView) => {
-        if (studentView === teacherView) return;
+        if (skipSameView && studentView === teacherView) return;
         using product = target.mul(logProbs);
         using perSample = product.sum(-1);
         terms.push(perSample.mean());

@@ -37,6 +37,15 @@ test("--help documents every option", () => {
   ]) {
     assert.match(stdout, new RegExp(`${flag}\\b`), flag);
   }
+  const dora = onevideo("pretrain", "--method", "dora", "--help").stdout;
+  for (const flag of [
+    "--objects",
+    "--attention-block",
+    "--sinkhorn-iterations",
+    "--sinkhorn-epsilon",
+    "--clip-length",
+  ])
+    assert.match(dora, new RegExp(`${flag}\\b`), flag);
   assert.match(onevideo("--help").stdout, /pretrain/);
 });
 
@@ -55,7 +64,10 @@ test("bad inputs get one line naming the input and the fix, and exit 1", () => {
       /--image-size: 60 is not a multiple of the patch size 16/,
     ],
     [["pretrain", "--video", vtest, "--arch", "vit_huge"], /invalid option --arch/],
-    [["pretrain", "--video", vtest, "--method", "byol"], /--method byol is not available/],
+    [
+      ["pretrain", "--video", vtest, "--method", "byol"],
+      /--method byol is not one onevideo trains; use dino or dora/,
+    ],
     [["pretrain"], /give the footage to learn from: --video <file>/],
     [["pretrain", "--images", join(dir, "no-such-folder")], /image folder not found/],
     [["pretrain", "--video", join(dir, "missing.mp4")], /video not found: .*missing\.mp4/],

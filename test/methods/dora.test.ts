@@ -1,0 +1,69 @@
+// DoRA's step: heads drawn without repeats, masks from the teacher's discovery, a finite
+// loss whose gradient reaches the student, and its configuration errors.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { Random } from "../../src/data/random.ts";
+import { chooseHeads, doraConfigSchema, DoraMethod } from "../../src/methods/dora.ts";
+import { manualSeed, rand } from "../../src/torch/index.ts";
+
+test("k distinct heads, drawn afresh each step, reproducibly", () => {
+  const random = new Random(5);
+  const draws = Array.from({ length: 50 }, () => chooseHeads(6, 3, random));
+  for (const heads of draws) {
+    assert.equal(new Set(heads).size, 3);
+    assert.ok(heads.every((head) => head >= 0 && head < 6));
+  }
+  assert.ok(new Set(draws.map((heads) => heads.join())).size > 10, "the choice varies");
+  const again = new Random(5);
+  assert.deepEqual(chooseHeads(6, 3, again), draws[0]);
+  assert.deepEqual(chooseHeads(3, 3, new Random(1)).sort(), [0, 1, 2]);
+});
+
+const tiny = {
+  video: "clip.mp4",
+  arch: "vit_tiny",
+  patchSize: 8,
+  imageSize: 32,
+  localCrops: 2,
+  localCropSize: 16,
+  outDim: 64,
+  headHiddenDim: 32,
+  bottleneckDim: 16,
+  clipLength: 3,
+  objects: 2,
+};
+
+test("a step discovers masks for every frame and object and trains the student", () => {
+  manualSeed(0);
+  const method = new DoraMethod(doraConfigSchema.parse(tiny));
+  const clips = rand([2 * 3, 3, 40, 48]); // two clips of three frames
+  const { loss, metrics } = method.step(clips, { random: new Random(1), epoch: 0 });
+  assert.ok(Number.isFinite(loss.item()));
+  const { heads, masks } = method.lastDiscovery!;
+  assert.equal(heads.length, 2);
+  assert.deepEqual(masks.shape, [2, 3, 2, 32, 32]);
+  const values = new Set(masks.toArray());
+  assert.ok([...values].every((value) => value === 0 || value === 1));
+  // Thresholding at the mean keeps some patches and drops others in every map.
+  assert.ok(metrics.mask_area > 0 && metrics.mask_area < 1, `mask area ${metrics.mask_area}`);
+  loss.backward();
+  const grads = method.student.parameters().filter((parameter) => parameter.grad !== null);
+  assert.ok(grads.length > 0, "the student gets gradients");
+  assert.ok(
+    method.teacher.parameters().every((parameter) => parameter.grad === null),
+    "not the teacher",
+  );
+});
+
+test("configuration errors name the option", () => {
+  const issue = (overrides: Record<string, unknown>) => {
+    const result = doraConfigSchema.safeParse({ ...tiny, ...overrides });
+    assert.ok(!result.success);
+    return `${result.error.issues[0].path.join(".")}: ${result.error.issues[0].message}`;
+  };
+  assert.match(issue({ objects: 4 }), /objects: 4 objects need as many heads, and vit_tiny has 3/);
+  assert.match(issue({ attentionBlock: 12 }), /attentionBlock: vit_tiny has 12 blocks/);
+  assert.match(issue({ video: undefined, dataset: "fashion-mnist" }), /DoRA learns from a video's clips/);
+  assert.match(issue({ maskedViewSize: 20 }), /maskedViewSize: 20 is not a multiple of the patch size 8/);
+  assert.match(issue({ imageSize: 30 }), /imageSize: 30 is not a multiple/);
+});
