@@ -7,7 +7,7 @@ import { z } from "zod";
 import { augmentView, distortColors } from "../augment/multicrop.ts";
 import { randomResizedCrops } from "../augment/crop.ts";
 import type { Random } from "../data/random.ts";
-import { vitArchitectures, vitConfig } from "../models/vit.ts";
+import { type VisionTransformer, vitArchitectures, vitConfig } from "../models/vit.ts";
 import { F, keep, noGrad, type Tensor, tensor } from "../torch/index.ts";
 import type { StepContext, StepResult } from "../train/method.ts";
 import { dinoConfigSchema, DinoMethod, dinoOptions } from "./dino.ts";
@@ -95,6 +95,50 @@ export interface Discovery {
   masks: Tensor;
 }
 
+/**
+ * Discovery and tracking with a backbone on a batch of clips [clips * T, 3, S, S]
+ * (normalised, frames of a clip consecutive): pixel masks [clips, T, k, S, S] of the
+ * objects found by `heads` in each clip's first frame, and every frame's [CLS] feature.
+ */
+export function discoverInClips(
+  backbone: VisionTransformer,
+  view: Tensor,
+  clips: number,
+  heads: number[],
+  options: { attentionBlock: number; sinkhornIterations: number; sinkhornEpsilon: number },
+): { masks: Tensor; cls: Tensor } {
+  return noGrad(() => {
+    const patchSize = backbone.config.patchSize;
+    const frames = view.size(0) / clips;
+    const grid = view.size(-1) / patchSize;
+    const { cls, patchTokens, captured } = backbone.forward(view, { captureBlock: options.attentionBlock });
+    const { attention, queries, keys } = captured!;
+    const [, headCount, tokens, headDim] = queries.shape;
+    const patches = tokens - 1;
+    const dim = headCount * headDim;
+    const firstFrames = (t: Tensor) => t.view(clips, frames, ...t.shape.slice(1)).select(1, 0);
+    const index = tensor(Int32Array.from(heads)).long().to(view.device);
+    // [CLS] row of the chosen heads, over the patches: [clips, k, N].
+    const clsAttention = firstFrames(attention).select(2, 0).narrow(2, 1, patches).indexSelect(1, index);
+    // Heads side by side: [.., N, D].
+    const byPatch = (t: Tensor) => t.narrow(2, 1, patches).permute(0, 2, 1, 3).reshape(-1, patches, dim);
+    const prototypes = discoverObjects(
+      clsAttention,
+      firstFrames(byPatch(queries)),
+      firstFrames(patchTokens),
+      {
+        iterations: options.sinkhornIterations,
+        epsilon: options.sinkhornEpsilon,
+      },
+    );
+    const maps = trackObjects(prototypes, byPatch(keys).view(clips, frames, patches, dim));
+    const masks = masksToPixels(thresholdAtMean(maps), grid, grid, patchSize);
+    for (const t of [patchTokens, attention, queries, keys, index, clsAttention, prototypes, maps])
+      t.dispose();
+    return { masks, cls };
+  });
+}
+
 export class DoraMethod extends DinoMethod {
   /** The last step's discovery (disposed by the next step). */
   lastDiscovery: Discovery | null = null;
@@ -103,40 +147,12 @@ export class DoraMethod extends DinoMethod {
     super(doraConfig);
   }
 
-  /** Object masks [clips, T, k, S, S] of a teacher view [clips * T, 3, S, S] (normalised). */
+  /** Object masks [clips, T, k, S, S] of a teacher view [clips * T, 3, S, S], and the teacher's outputs. */
   discover(view: Tensor, clips: number, heads: number[]): { masks: Tensor; teacherOutput: Tensor } {
-    const { patchSize, clipLength: frames } = this.doraConfig;
     return noGrad(() => {
-      const size = view.size(-1);
-      const grid = size / patchSize;
-      const { cls, patchTokens, captured } = this.teacher.backbone.forward(view, {
-        captureBlock: this.doraConfig.attentionBlock,
-      });
-      const teacherOutput = this.teacher.head.forward(cls);
-      const { attention, queries, keys } = captured!;
-      const [, headCount, tokens, headDim] = queries.shape;
-      const patches = tokens - 1;
-      const dim = headCount * headDim;
-      const firstFrames = (t: Tensor) => t.view(clips, frames, ...t.shape.slice(1)).select(1, 0);
-      const index = tensor(Int32Array.from(heads)).long().to(view.device);
-      // [CLS] row of the chosen heads, over the patches: [clips, k, N].
-      const clsAttention = firstFrames(attention).select(2, 0).narrow(2, 1, patches).indexSelect(1, index);
-      // Heads side by side: [.., N, D].
-      const byPatch = (t: Tensor) => t.narrow(2, 1, patches).permute(0, 2, 1, 3).reshape(-1, patches, dim);
-      const prototypes = discoverObjects(
-        clsAttention,
-        firstFrames(byPatch(queries)),
-        firstFrames(patchTokens),
-        {
-          iterations: this.doraConfig.sinkhornIterations,
-          epsilon: this.doraConfig.sinkhornEpsilon,
-        },
-      );
-      const maps = trackObjects(prototypes, byPatch(keys).view(clips, frames, patches, dim));
-      const masks = masksToPixels(thresholdAtMean(maps), grid, grid, patchSize);
-      for (const t of [cls, patchTokens, attention, queries, keys, index, clsAttention, prototypes, maps])
-        t.dispose();
-      return { masks, teacherOutput };
+      const { masks, cls } = discoverInClips(this.teacher.backbone, view, clips, heads, this.doraConfig);
+      using features = cls;
+      return { masks, teacherOutput: this.teacher.head.forward(features) };
     });
   }
 
