@@ -11,6 +11,7 @@ commands:
   pretrain   train an encoder on a video (--method dino or dora)
   demo       the whole thing in minutes on a bundled street video
   attention  per-head [CLS] attention maps of an encoder on an image
+  track      the objects DoRA's teacher discovers and follows through a clip
   eval       evaluate a frozen encoder: k-NN, linear and dense probes, DAVIS J&F; score masks
   tours      build the "tours" benchmark: a synthetic walking tour with ground-truth masks
 
@@ -25,6 +26,8 @@ async function main(argv: string[]): Promise<void> {
       return (await import("./demo.ts")).demoCommand(rest);
     case "attention":
       return (await import("./attention.ts")).attentionCommand(rest);
+    case "track":
+      return (await import("./track.ts")).trackCommand(rest);
     case "eval":
       return (await import("./eval.ts")).evalCommand(rest);
     case "tours":

@@ -96,8 +96,8 @@ export interface Discovery {
 }
 
 /**
- * Discovery and tracking with a backbone on a batch of clips [clips * T, 3, S, S]
- * (normalised, frames of a clip consecutive): pixel masks [clips, T, k, S, S] of the
+ * Discovery and tracking with a backbone on a batch of clips [clips * T, 3, H, W]
+ * (normalised, frames of a clip consecutive): pixel masks [clips, T, k, H, W] of the
  * objects found by `heads` in each clip's first frame, and every frame's [CLS] feature.
  */
 export function discoverInClips(
@@ -110,7 +110,8 @@ export function discoverInClips(
   return noGrad(() => {
     const patchSize = backbone.config.patchSize;
     const frames = view.size(0) / clips;
-    const grid = view.size(-1) / patchSize;
+    const rows = view.size(-2) / patchSize;
+    const cols = view.size(-1) / patchSize;
     const { cls, patchTokens, captured } = backbone.forward(view, { captureBlock: options.attentionBlock });
     const { attention, queries, keys } = captured!;
     const [, headCount, tokens, headDim] = queries.shape;
@@ -132,7 +133,7 @@ export function discoverInClips(
       },
     );
     const maps = trackObjects(prototypes, byPatch(keys).view(clips, frames, patches, dim));
-    const masks = masksToPixels(thresholdAtMean(maps), grid, grid, patchSize);
+    const masks = masksToPixels(thresholdAtMean(maps), rows, cols, patchSize);
     for (const t of [patchTokens, attention, queries, keys, index, clsAttention, prototypes, maps])
       t.dispose();
     return { masks, cls };

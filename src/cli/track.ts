@@ -1,0 +1,137 @@
+// onevideo track: what DoRA's teacher discovers and follows in a clip (the paper's Figure 3):
+// each object's mask overlaid in its own colour on every frame, and the chosen heads'
+// [CLS] attention on the first frame. Works with onevideo runs and official .pth files.
+import { mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { z } from "zod";
+import { normalizeImages } from "../augment/photometric.ts";
+import { rgbBatch } from "../data/frame_source.ts";
+import { davisPalette } from "../data/davis.ts";
+import { loadEncoder } from "../eval/encoder.ts";
+import { discoverInClips } from "../methods/dora.ts";
+import { noGrad, scope, tensor } from "../torch/index.ts";
+import { describeOptions, validateConfig } from "../train/config.ts";
+import { decodeFrames } from "../video/decode.ts";
+import { InputError, probeVideo } from "../video/probe.ts";
+import { attentionStrip, clsAttentionMaps } from "../viz/attention.ts";
+import { writePng } from "../viz/png.ts";
+import { parseArgs } from "./args.ts";
+import { pickDevice } from "./pretrain.ts";
+
+export const trackOptions = {
+  checkpoint: z.string().describe("run folder, weights .safetensors or DINO/DoRA .pth"),
+  video: z.string().describe("the video"),
+  out: z.string().describe("folder for the PNGs"),
+  start: z.number().min(0).default(0).describe("clip start in seconds"),
+  frames: z.number().int().positive().default(8).describe("frames in the clip (T)"),
+  stride: z.number().int().positive().default(1).describe("step between the clip's frames"),
+  heads: z
+    .string()
+    .regex(/^\d+(,\d+)*$/)
+    .optional()
+    .describe("heads that discover the objects, e.g. 0,2,5 (default: the first --objects heads)"),
+  objects: z.number().int().positive().default(3).describe("objects when --heads is not given"),
+  size: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe("short side the encoder sees (default: its training size)"),
+  attentionBlock: z.number().int().default(-1).describe("block used (-1 last, -2 second-to-last)"),
+  sinkhornIterations: z.number().int().positive().default(30).describe("Sinkhorn-Knopp iterations"),
+  sinkhornEpsilon: z.number().positive().default(0.05).describe("Sinkhorn-Knopp entropy weight"),
+  device: z.string().optional().describe("cpu, cuda or cuda:N"),
+};
+
+export const trackHelp = [
+  "usage: onevideo track --checkpoint <run|file> --video <file> --out <dir> [--start S] [--frames T] [options]",
+  "",
+  ...describeOptions(trackOptions),
+  "",
+  "Writes frame-<t>.png (each object's mask in its colour over the frame) and heads.png.",
+].join("\n");
+
+/** The frame with each object's mask blended in its DAVIS palette colour. */
+function overlay(frame: Uint8Array, masks: number[][], pixels: number): Uint8Array {
+  const palette = davisPalette();
+  const out = Uint8Array.from(frame);
+  masks.forEach((mask, object) => {
+    const colour = palette[object + 1];
+    for (let i = 0; i < pixels; i++) {
+      if (mask[i] === 0) continue;
+      for (let c = 0; c < 3; c++) out[i * 3 + c] = Math.round(0.45 * out[i * 3 + c] + 0.55 * colour[c]);
+    }
+  });
+  return out;
+}
+
+export async function trackCommand(argv: string[]): Promise<void> {
+  const { options: raw, positional } = parseArgs(argv);
+  if (raw.help) return console.log(trackHelp);
+  if (positional.length > 0) throw new InputError(`unexpected argument '${positional[0]}'; see --help`);
+  const options = validateConfig(z.object(trackOptions).strict(), raw);
+  const encoder = loadEncoder(options.checkpoint, pickDevice(options.device));
+  const { backbone, patchSize } = encoder;
+  const headCount = backbone.config.numHeads;
+  const heads = options.heads
+    ? options.heads.split(",").map(Number)
+    : Array.from({ length: options.objects }, (_, i) => i);
+  if (heads.length > headCount || heads.some((head) => head >= headCount)) {
+    throw new InputError(
+      `the encoder has ${headCount} heads (0 .. ${headCount - 1}); ask for at most ${headCount} objects`,
+    );
+  }
+  const depth = backbone.blocks.length;
+  if (options.attentionBlock < -depth || options.attentionBlock >= depth) {
+    throw new InputError(`--attention-block ${options.attentionBlock}: the encoder has ${depth} blocks`);
+  }
+  const info = await probeVideo(options.video);
+  const startFrame = Math.round(options.start * info.fps);
+  const span = (options.frames - 1) * options.stride + 1;
+  if (startFrame + span > info.frameCount) {
+    throw new InputError(
+      `${options.video} has ${info.frameCount} frames; a clip of ${options.frames} frames (stride ${options.stride}) from ${options.start} s does not fit: start earlier or take fewer frames`,
+    );
+  }
+  const short = options.size ?? backbone.config.imageSize;
+  const align = (value: number) => Math.max(patchSize, Math.round(value / patchSize) * patchSize);
+  const scale = short / Math.min(info.width, info.height);
+  const width = align(info.width * scale);
+  const height = align(info.height * scale);
+  const frames: Uint8Array[] = [];
+  let index = 0;
+  for await (const frame of decodeFrames(options.video, {
+    width,
+    height,
+    fps: info.fps,
+    startFrame,
+    frameCount: span,
+  })) {
+    if (index++ % options.stride === 0) frames.push(frame);
+  }
+  const out = resolve(options.out);
+  mkdirSync(out, { recursive: true });
+  const bytes = new Uint8Array(frames.length * width * height * 3);
+  frames.forEach((frame, t) => bytes.set(frame, t * frame.length));
+  noGrad(() =>
+    scope(() => {
+      const images = rgbBatch(bytes, frames.length, height, width, encoder.device);
+      const view = normalizeImages(images);
+      const { masks } = discoverInClips(backbone, view, 1, heads, options);
+      const values = masks.cpu().toArray(); // [1, T, k, H, W]
+      const pixels = width * height;
+      frames.forEach((frame, t) => {
+        const perObject = heads.map((_, k) =>
+          values.slice((t * heads.length + k) * pixels, (t * heads.length + k + 1) * pixels),
+        );
+        const name = `frame-${String(t).padStart(3, "0")}.png`;
+        writePng(join(out, name), { width, height, channels: 3, data: overlay(frame, perObject, pixels) });
+      });
+      const maps = clsAttentionMaps(backbone, view.narrow(0, 0, 1), options.attentionBlock).cpu();
+      const chosen = maps.indexSelect(0, tensor(Int32Array.from(heads)).long());
+      const zoom = Math.max(1, Math.round(192 / height));
+      writePng(join(out, "heads.png"), attentionStrip(frames[0], width, height, chosen, zoom));
+    }),
+  );
+  console.log(out);
+}
