@@ -5,7 +5,7 @@ import { join, resolve } from "node:path";
 import { z } from "zod";
 import { normalizeImages } from "../augment/photometric.ts";
 import { imageSize, readImage } from "../data/image_file.ts";
-import { loadEncoder } from "../eval/encoder.ts";
+import { loadEncoder, patchAlignedSize } from "../eval/encoder.ts";
 import { scope, tensor } from "../torch/index.ts";
 import { describeOptions, validateConfig } from "../train/config.ts";
 import { InputError } from "../video/probe.ts";
@@ -54,11 +54,8 @@ export function attentionCommand(argv: string[]): void {
     );
   }
   const original = imageSize(options.image);
-  // Patch-aligned, short side at the requested size, aspect ratio kept.
   const short = options.size ?? backbone.config.imageSize;
-  const align = (value: number) => Math.max(patchSize, Math.round(value / patchSize) * patchSize);
-  const scale = short / Math.min(original.width, original.height);
-  const size = { width: align(original.width * scale), height: align(original.height * scale) };
+  const size = patchAlignedSize(original.width, original.height, short, patchSize);
   const picture = readImage(options.image, size);
   const out = resolve(options.out);
   mkdirSync(out, { recursive: true });

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { randomResizedCrops } from "../augment/crop.ts";
 import { Random } from "../data/random.ts";
 import { loadEncoder } from "../eval/encoder.ts";
-import { fashionMnistImages, imageFolderImages, type LabelledImages } from "../eval/labelled_images.ts";
+import { type LabelledImages, labelledImageOptions, openLabelledImages } from "../eval/labelled_images.ts";
 import { probeAccuracy, trainLinearProbe } from "../eval/linear_probe.ts";
 import { probeFeatureDim, probeFeatureSet, type ProbeFeatureOptions } from "../eval/probe_features.ts";
 import { manualSeed } from "../torch/index.ts";
@@ -13,19 +13,7 @@ import { pickDevice } from "./pretrain.ts";
 
 export const linearOptions = {
   checkpoint: z.string().describe("run folder, weights .safetensors or DINO/DoRA .pth"),
-  dataset: z
-    .enum(["fashion-mnist"])
-    .optional()
-    .describe("a bundled dataset (Debian's dataset-fashion-mnist)"),
-  train: z.string().optional().describe("train images in the ImageFolder layout (instead of --dataset)"),
-  test: z.string().optional().describe("test images in the ImageFolder layout"),
-  trainLimit: z
-    .number()
-    .int()
-    .positive()
-    .optional()
-    .describe("use this many train images, spread over the set"),
-  testLimit: z.number().int().positive().optional().describe("use this many test images"),
+  ...labelledImageOptions,
   imageSize: z.number().int().positive().optional().describe("input size (default: the encoder's)"),
   blocks: z
     .number()
@@ -67,26 +55,9 @@ export const help = [
   "Prints one JSON line: top-1 accuracy (%), and top-5 with at least 5 classes (else null).",
 ].join("\n");
 
-type LinearOptions = z.infer<z.ZodObject<typeof linearOptions>>;
-
-function labelledSets(options: LinearOptions): [LabelledImages, LabelledImages] {
-  if (options.dataset === "fashion-mnist") {
-    return [fashionMnistImages("train", options.trainLimit), fashionMnistImages("test", options.testLimit)];
-  }
-  if (options.train === undefined || options.test === undefined) {
-    throw new InputError(
-      "give --dataset fashion-mnist, or --train <dir> and --test <dir> (ImageFolder layout)",
-    );
-  }
-  return [
-    imageFolderImages(options.train, options.trainLimit),
-    imageFolderImages(options.test, options.testLimit),
-  ];
-}
-
 export function command(raw: Record<string, unknown>): void {
   const options = validateConfig(z.object(linearOptions).strict(), raw);
-  const [train, test] = labelledSets(options);
+  const [train, test] = openLabelledImages(options);
   if (test.classNames.join("\n") !== train.classNames.join("\n")) {
     throw new InputError(
       `the test classes (${test.classNames.join(", ")}) are not the train classes (${train.classNames.join(", ")})`,

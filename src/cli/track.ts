@@ -7,7 +7,7 @@ import { z } from "zod";
 import { normalizeImages } from "../augment/photometric.ts";
 import { rgbBatch } from "../data/frame_source.ts";
 import { davisPalette } from "../data/davis.ts";
-import { loadEncoder } from "../eval/encoder.ts";
+import { loadEncoder, patchAlignedSize } from "../eval/encoder.ts";
 import { discoverInClips } from "../methods/dora.ts";
 import { noGrad, scope, tensor } from "../torch/index.ts";
 import { describeOptions, validateConfig } from "../train/config.ts";
@@ -94,10 +94,7 @@ export async function trackCommand(argv: string[]): Promise<void> {
     );
   }
   const short = options.size ?? backbone.config.imageSize;
-  const align = (value: number) => Math.max(patchSize, Math.round(value / patchSize) * patchSize);
-  const scale = short / Math.min(info.width, info.height);
-  const width = align(info.width * scale);
-  const height = align(info.height * scale);
+  const { width, height } = patchAlignedSize(info.width, info.height, short, patchSize);
   const frames: Uint8Array[] = [];
   let index = 0;
   for await (const frame of decodeFrames(options.video, {

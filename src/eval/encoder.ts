@@ -87,3 +87,15 @@ export function loadEncoder(path: string, device: Device = "cpu"): Encoder {
   for (const parameter of backbone.parameters()) parameter.requiresGrad_(false);
   return { backbone, architecture, patchSize, device, source };
 }
+
+/** The encoder's input size for a width x height picture: short side `shortSide`, both sides patch multiples. */
+export function patchAlignedSize(
+  width: number,
+  height: number,
+  shortSide: number,
+  patchSize: number,
+): { width: number; height: number } {
+  const align = (value: number) => Math.max(patchSize, Math.round(value / patchSize) * patchSize);
+  const scale = shortSide / Math.min(width, height);
+  return { width: align(width * scale), height: align(height * scale) };
+}

@@ -4,6 +4,7 @@ import { fashionMnistBatch, loadFashionMnist } from "../data/fashion_mnist.ts";
 import { rgbBatch } from "../data/frame_source.ts";
 import { readCenterCrop } from "../data/image_file.ts";
 import { listImageFolder } from "../data/image_folder.ts";
+import { z } from "zod";
 import type { Tensor } from "../torch/index.ts";
 import { InputError } from "../video/probe.ts";
 
@@ -61,4 +62,39 @@ export function imageFolderImages(root: string, limit?: number): LabelledImages 
       return rgbBatch(bytes, n, size, size, "cpu");
     },
   };
+}
+
+/** The options that choose a labelled train/test pair, shared by the frozen-feature evaluations. */
+export const labelledImageOptions = {
+  dataset: z
+    .enum(["fashion-mnist"])
+    .optional()
+    .describe("a bundled dataset (Debian's dataset-fashion-mnist)"),
+  train: z.string().optional().describe("train images in the ImageFolder layout (instead of --dataset)"),
+  test: z.string().optional().describe("test images in the ImageFolder layout"),
+  trainLimit: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe("use this many train images, spread over the set"),
+  testLimit: z.number().int().positive().optional().describe("use this many test images"),
+};
+
+/** The train and test sets the options name. */
+export function openLabelledImages(
+  options: z.infer<z.ZodObject<typeof labelledImageOptions>>,
+): [LabelledImages, LabelledImages] {
+  if (options.dataset === "fashion-mnist") {
+    return [fashionMnistImages("train", options.trainLimit), fashionMnistImages("test", options.testLimit)];
+  }
+  if (options.train === undefined || options.test === undefined) {
+    throw new InputError(
+      "give --dataset fashion-mnist, or --train <dir> and --test <dir> (ImageFolder layout)",
+    );
+  }
+  return [
+    imageFolderImages(options.train, options.trainLimit),
+    imageFolderImages(options.test, options.testLimit),
+  ];
 }
