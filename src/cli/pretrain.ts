@@ -12,7 +12,7 @@ import { describeOptions, readConfigFile, validateConfig } from "../train/config
 import { train, type TrainSummary } from "../train/trainer.ts";
 import { FrameCache } from "../video/frame_cache.ts";
 import { InputError } from "../video/probe.ts";
-import { writeAttentionPictures, writeLossCurve } from "../viz/run_pictures.ts";
+import { writeAttentionPictures, writeLossCurve, writeObjectPictures } from "../viz/run_pictures.ts";
 import { parseArgs } from "./args.ts";
 
 export type MethodName = "dino" | "dora";
@@ -99,6 +99,11 @@ export async function runPretrain(
     if (summary.steps < (config.steps ?? Number.POSITIVE_INFINITY)) return { ...summary, runDir };
     writeLossCurve(runDir);
     writeAttentionPictures(runDir, method.teacher.backbone, source);
+    if (method instanceof DoraMethod) {
+      const { objects, ...discovery } = method.doraConfig;
+      const heads = Array.from({ length: objects }, (_, head) => head);
+      writeObjectPictures(runDir, method.teacher.backbone, source as ClipSource, heads, discovery);
+    }
     return { ...summary, runDir };
   } finally {
     source.close();

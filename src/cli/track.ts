@@ -6,15 +6,14 @@ import { join, resolve } from "node:path";
 import { z } from "zod";
 import { normalizeImages } from "../augment/photometric.ts";
 import { rgbBatch } from "../data/frame_source.ts";
-import { davisPalette } from "../data/davis.ts";
 import { loadEncoder, patchAlignedSize } from "../eval/encoder.ts";
-import { discoverInClips } from "../methods/dora.ts";
-import { noGrad, scope, tensor } from "../torch/index.ts";
+import { scope, tensor } from "../torch/index.ts";
 import { describeOptions, validateConfig } from "../train/config.ts";
 import { decodeFrames } from "../video/decode.ts";
 import { InputError, probeVideo } from "../video/probe.ts";
 import { attentionStrip, clsAttentionMaps } from "../viz/attention.ts";
 import { writePng } from "../viz/png.ts";
+import { trackedObjectFrames } from "../viz/tracked_objects.ts";
 import { parseArgs } from "./args.ts";
 import { pickDevice } from "./pretrain.ts";
 
@@ -50,20 +49,6 @@ export const trackHelp = [
   "",
   "Writes frame-<t>.png (each object's mask in its colour over the frame) and heads.png.",
 ].join("\n");
-
-/** The frame with each object's mask blended in its DAVIS palette colour. */
-function overlay(frame: Uint8Array, masks: number[][], pixels: number): Uint8Array {
-  const palette = davisPalette();
-  const out = Uint8Array.from(frame);
-  masks.forEach((mask, object) => {
-    const colour = palette[object + 1];
-    for (let i = 0; i < pixels; i++) {
-      if (mask[i] === 0) continue;
-      for (let c = 0; c < 3; c++) out[i * 3 + c] = Math.round(0.45 * out[i * 3 + c] + 0.55 * colour[c]);
-    }
-  });
-  return out;
-}
 
 export async function trackCommand(argv: string[]): Promise<void> {
   const { options: raw, positional } = parseArgs(argv);
@@ -108,27 +93,14 @@ export async function trackCommand(argv: string[]): Promise<void> {
   }
   const out = resolve(options.out);
   mkdirSync(out, { recursive: true });
-  const bytes = new Uint8Array(frames.length * width * height * 3);
-  frames.forEach((frame, t) => bytes.set(frame, t * frame.length));
-  noGrad(() =>
-    scope(() => {
-      const images = rgbBatch(bytes, frames.length, height, width, encoder.device);
-      const view = normalizeImages(images);
-      const { masks } = discoverInClips(backbone, view, 1, heads, options);
-      const values = masks.cpu().toArray(); // [1, T, k, H, W]
-      const pixels = width * height;
-      frames.forEach((frame, t) => {
-        const perObject = heads.map((_, k) =>
-          values.slice((t * heads.length + k) * pixels, (t * heads.length + k + 1) * pixels),
-        );
-        const name = `frame-${String(t).padStart(3, "0")}.png`;
-        writePng(join(out, name), { width, height, channels: 3, data: overlay(frame, perObject, pixels) });
-      });
-      const maps = clsAttentionMaps(backbone, view.narrow(0, 0, 1), options.attentionBlock).cpu();
-      const chosen = maps.indexSelect(0, tensor(Int32Array.from(heads)).long());
-      const zoom = Math.max(1, Math.round(192 / height));
-      writePng(join(out, "heads.png"), attentionStrip(frames[0], width, height, chosen, zoom));
-    }),
-  );
+  const overlays = trackedObjectFrames(backbone, frames, width, height, heads, options);
+  overlays.forEach((image, t) => writePng(join(out, `frame-${String(t).padStart(3, "0")}.png`), image));
+  scope(() => {
+    const view = normalizeImages(rgbBatch(frames[0], 1, height, width, encoder.device));
+    const maps = clsAttentionMaps(backbone, view, options.attentionBlock).cpu();
+    const chosen = maps.indexSelect(0, tensor(Int32Array.from(heads)).long());
+    const zoom = Math.max(1, Math.round(192 / height));
+    writePng(join(out, "heads.png"), attentionStrip(frames[0], width, height, chosen, zoom));
+  });
   console.log(out);
 }

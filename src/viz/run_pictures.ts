@@ -1,13 +1,17 @@
-// The pictures of a run folder: the loss curve, and the teacher's attention on a few frames.
+// The pictures of a run folder: the loss curve, the teacher's attention on a few frames,
+// and (DoRA) the objects its teacher discovers and tracks through a few clips.
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { normalizeImages } from "../augment/photometric.ts";
 import type { VisionTransformer } from "../models/vit.ts";
 import { F, scope, tensor } from "../torch/index.ts";
-import type { ImageSource } from "../data/frame_source.ts";
+import type { ClipSource } from "../data/clip_source.ts";
+import { type ImageSource, rgbBatch } from "../data/frame_source.ts";
+import { patchAlignedSize } from "../eval/encoder.ts";
 import { attentionStrip, clsAttentionMaps } from "./attention.ts";
 import { linePlotSvg, svgToPng } from "./line_plot.ts";
 import { writePng } from "./png.ts";
+import { type DiscoveryOptions, tileRow, trackedObjectFrames } from "./tracked_objects.ts";
 
 export function writeLossCurve(runDir: string): string {
   const records = readFileSync(join(runDir, "metrics.jsonl"), "utf8")
@@ -47,10 +51,12 @@ export function writeAttentionPictures(
         .permute(0, 3, 1, 2)
         .float()
         .div(255);
-      // Patch-aligned size near the training resolution, keeping the frame's aspect ratio.
-      const patch = backbone.config.patchSize;
-      const height = Math.max(patch, Math.round(size / patch) * patch);
-      const width = Math.max(patch, Math.round((size * picture.width) / picture.height / patch) * patch);
+      const { width, height } = patchAlignedSize(
+        picture.width,
+        picture.height,
+        size,
+        backbone.config.patchSize,
+      );
       const resized = F.interpolate(image, { size: [height, width], mode: "bilinear" });
       const maps = clsAttentionMaps(backbone, normalizeImages(resized).to(backbone.posEmbed.device));
       const display = resized.mul(255).round().clamp(0, 255).to("uint8").permute(0, 2, 3, 1).contiguous();
@@ -67,6 +73,47 @@ export function writeAttentionPictures(
       );
       written.push(path);
     });
+  }
+  return written;
+}
+
+/** objects-<clip>.png for `count` clips spread over the video: the clip's frames side by side, objects overlaid. */
+export function writeObjectPictures(
+  runDir: string,
+  backbone: VisionTransformer,
+  source: ClipSource,
+  heads: number[],
+  options: DiscoveryOptions,
+  count = 3,
+): string[] {
+  const directory = join(runDir, "pictures");
+  mkdirSync(directory, { recursive: true });
+  backbone.eval();
+  const { cache } = source;
+  const { width, height } = patchAlignedSize(
+    cache.width,
+    cache.height,
+    backbone.config.imageSize,
+    backbone.config.patchSize,
+  );
+  const written: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const clip = Math.floor(((i + 0.5) * source.size) / count);
+    const bytes = scope(() => {
+      const frames = rgbBatch(cache.readClip(clip), cache.clipLength, cache.height, cache.width, "cpu");
+      const resized = F.interpolate(frames, { size: [height, width], mode: "bilinear" });
+      return resized.mul(255).round().clamp(0, 255).to("uint8").permute(0, 2, 3, 1).contiguous();
+    });
+    const data = bytes.data() as Uint8Array;
+    bytes.dispose();
+    const frameBytes = width * height * 3;
+    const frames = Array.from({ length: cache.clipLength }, (_, t) =>
+      data.slice(t * frameBytes, (t + 1) * frameBytes),
+    );
+    const overlays = trackedObjectFrames(backbone, frames, width, height, heads, options);
+    const path = join(directory, `objects-${clip}.png`);
+    writePng(path, tileRow(overlays, Math.max(1, Math.round(128 / height))));
+    written.push(path);
   }
   return written;
 }
