@@ -13,6 +13,9 @@ export interface CropOptions {
   flipProbability?: number;
 }
 
+/** What box sampling reads of CropOptions (the output size plays no part in it). */
+export type CropBoxOptions = Pick<CropOptions, "scale" | "ratio" | "flipProbability">;
+
 /** A crop in input pixels: left, top, width, height, and whether it is mirrored. */
 export interface CropBox {
   left: number;
@@ -23,7 +26,12 @@ export interface CropBox {
 }
 
 /** torchvision's RandomResizedCrop box: ten tries at area and ratio, then a centre crop. */
-export function sampleCropBox(width: number, height: number, options: CropOptions, random: Random): CropBox {
+export function sampleCropBox(
+  width: number,
+  height: number,
+  options: CropBoxOptions | CropOptions,
+  random: Random,
+): CropBox {
   const [minRatio, maxRatio] = options.ratio ?? [3 / 4, 4 / 3];
   const flipped = random.chance(options.flipProbability ?? 0.5);
   const area = width * height;
