@@ -4,7 +4,7 @@
 // leaves the previous checkpoint whole.
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { AdamW } from "../optim/index.ts";
+import type { Optimizer } from "../optim/index.ts";
 import {
   type Device,
   getRngState,
@@ -43,7 +43,7 @@ export function saveCheckpoint(
   runDir: string,
   state: CheckpointState,
   method: TrainableMethod,
-  optimizer: AdamW,
+  optimizer: Optimizer<object>,
   device: Device,
   keep = 2,
 ): string {
@@ -91,7 +91,7 @@ export function saveCheckpoint(
 export function loadCheckpoint(
   runDir: string,
   method: TrainableMethod,
-  optimizer: AdamW,
+  optimizer: Optimizer<object>,
   device: Device,
 ): CheckpointState | null {
   const directory = join(runDir, "checkpoints");

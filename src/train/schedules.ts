@@ -10,6 +10,8 @@ export interface ScheduleSettings {
   weightDecay: number;
   weightDecayEnd: number;
   teacherMomentum: number;
+  /** Where the momentum's cosine ends: 1 for DINO; the start value keeps it constant (MoCo). */
+  teacherMomentumEnd?: number;
 }
 
 export interface RunSchedules {
@@ -40,6 +42,11 @@ export function buildSchedules(
       epochs,
       itersPerEpoch,
     }),
-    teacherMomentum: cosineSchedule({ base: settings.teacherMomentum, final: 1, epochs, itersPerEpoch }),
+    teacherMomentum: cosineSchedule({
+      base: settings.teacherMomentum,
+      final: settings.teacherMomentumEnd ?? 1,
+      epochs,
+      itersPerEpoch,
+    }),
   };
 }

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import type { ImageSource } from "../data/frame_source.ts";
 import { Random } from "../data/random.ts";
 import { updateTeacher } from "../methods/ema.ts";
-import { AdamW, clipGradNormPerParameter } from "../optim/index.ts";
+import { AdamW, clipGradNormPerParameter, SGD } from "../optim/index.ts";
 import { type Device, manualSeed, scope, type Tensor, writeSafetensors } from "../torch/index.ts";
 import { InputError } from "../video/probe.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
@@ -22,6 +22,9 @@ export interface TrainSettings extends ScheduleSettings {
   freezeLastLayerEpochs: number;
   logEvery: number;
   checkpointEvery: number;
+  /** AdamW (DINO, DoRA; the default) or SGD with momentum (MoCo and VADeR). */
+  optimizer?: "adamw" | "sgd";
+  sgdMomentum?: number;
 }
 
 export interface TrainSummary {
@@ -36,7 +39,7 @@ export class TrainingError extends Error {
   override name = "TrainingError";
 }
 
-/** AdamW groups as DINO makes them: no weight decay on biases and 1-d parameters (norms). */
+/** Parameter groups as DINO makes them: no weight decay on biases and 1-d parameters (norms). */
 function parameterGroups(method: TrainableMethod): { decayed: Tensor[]; undecayed: Tensor[] } {
   const decayed: Tensor[] = [];
   const undecayed: Tensor[] = [];
@@ -68,7 +71,11 @@ export async function train(options: {
   const totalIters = settings.steps ?? settings.epochs * itersPerEpoch;
   const schedules = buildSchedules(settings, itersPerEpoch, totalIters);
   const { decayed, undecayed } = parameterGroups(method);
-  const optimizer = new AdamW([{ params: decayed }, { params: undecayed, weightDecay: 0 }], { lr: 0 });
+  const groups = [{ params: decayed }, { params: undecayed, weightDecay: 0 }];
+  const optimizer =
+    settings.optimizer === "sgd"
+      ? new SGD(groups, { lr: 0, momentum: settings.sgdMomentum ?? 0.9 })
+      : new AdamW(groups, { lr: 0 });
   const random = new Random(settings.seed);
   mkdirSync(runDir, { recursive: true });
   let start = 0;
