@@ -4,11 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# libtorch + OpenBLAS are the engine; python3-torch is the reference the tests compare to;
-# ffmpeg decodes video; opencv-doc ships the real test videos; dataset-fashion-mnist is the
+# libtorch + OpenBLAS are the engine; python3-torch (with python3-torchvision for the ResNets) is
+# the reference the tests compare to; ffmpeg decodes video; opencv-doc ships the real test videos;
+# dataset-fashion-mnist is the
 # labelled set the k-NN evaluation and its tests read (and the tours benchmark's objects);
 # mate-backgrounds and plasma-workspace-wallpapers hold the photos the tours benchmark walks past.
-packages=(cmake g++ libtorch-dev libopenblas0-openmp python3-torch ffmpeg opencv-doc dataset-fashion-mnist
+packages=(cmake g++ libtorch-dev libopenblas0-openmp python3-torch python3-torchvision ffmpeg opencv-doc dataset-fashion-mnist
   mate-backgrounds plasma-workspace-wallpapers)
 
 missing=()
