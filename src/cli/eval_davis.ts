@@ -5,7 +5,7 @@ import { join, resolve } from "node:path";
 import { z } from "zod";
 import { listSequences } from "../data/davis.ts";
 import { scoreDavis } from "../eval/davis_score.ts";
-import { loadEncoder } from "../eval/encoder.ts";
+import { loadDenseFeatures } from "../eval/dense_features.ts";
 import { dinoPropagation } from "../eval/label_propagation.ts";
 import { segmentSequence } from "../eval/video_segmentation.ts";
 import { describeOptions, validateConfig } from "../train/config.ts";
@@ -47,7 +47,7 @@ export function command(raw: Record<string, unknown>): void {
   const options = validateConfig(z.object(davisOptions).strict(), raw);
   const sequences =
     options.sequences?.split(",").filter(Boolean) ?? listSequences(options.davis, options.split);
-  const encoder = loadEncoder(options.checkpoint, pickDevice(options.device));
+  const encoder = loadDenseFeatures(options.checkpoint, pickDevice(options.device));
   const out = resolve(options.out);
   for (const sequence of sequences) {
     segmentSequence(encoder, options.davis, sequence, join(out, sequence), {

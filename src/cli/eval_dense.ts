@@ -3,7 +3,7 @@
 import { z } from "zod";
 import { readTourSemantics } from "../data/tours/semantic_maps.ts";
 import { type DenseSet, trainDenseProbe } from "../eval/dense_probe.ts";
-import { loadEncoder } from "../eval/encoder.ts";
+import { loadDenseFeatures } from "../eval/dense_features.ts";
 import { tourDenseSet } from "../eval/tour_dense_sets.ts";
 import { manualSeed } from "../torch/index.ts";
 import { describeOptions, validateConfig } from "../train/config.ts";
@@ -50,7 +50,7 @@ export function command(raw: Record<string, unknown>): void {
   if (trainCount >= count) {
     throw new InputError(`--train-sequences ${trainCount} leaves none of the ${count} sequences to test on`);
   }
-  const encoder = loadEncoder(options.checkpoint, pickDevice(options.device));
+  const encoder = loadDenseFeatures(options.checkpoint, pickDevice(options.device));
   const sets: DenseSet[] = [];
   try {
     sets.push(tourDenseSet(encoder, tour, tour.sequences.slice(0, trainCount), options.size));

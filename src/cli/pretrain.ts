@@ -7,6 +7,7 @@ import { FrameSource, type ImageSource } from "../data/frame_source.ts";
 import { ImageFolderSource } from "../data/image_folder.ts";
 import { type DinoConfig, DinoMethod, dinoConfigSchema, dinoOptions } from "../methods/dino.ts";
 import { type DoraConfig, doraConfigSchema, DoraMethod, doraOptions } from "../methods/dora.ts";
+import { type VaderConfig, vaderConfigSchema, VaderMethod, vaderOptions } from "../methods/vader.ts";
 import { cuda, type Device, manualSeed } from "../torch/index.ts";
 import { describeOptions, readConfigFile, validateConfig } from "../train/config.ts";
 import { train, type TrainSummary } from "../train/trainer.ts";
@@ -15,19 +16,22 @@ import { InputError } from "../video/probe.ts";
 import { writeAttentionPictures, writeLossCurve, writeObjectPictures } from "../viz/run_pictures.ts";
 import { parseArgs } from "./args.ts";
 
-export type MethodName = "dino" | "dora";
+export type MethodName = "dino" | "dora" | "vader";
 
-const methodOptions = { dino: dinoOptions, dora: doraOptions };
+const methodOptions = { dino: dinoOptions, dora: doraOptions, vader: vaderOptions };
+const methodSchemas = { dino: dinoConfigSchema, dora: doraConfigSchema, vader: vaderConfigSchema };
+const methodNames = Object.keys(methodOptions) as MethodName[];
 
 export function pretrainHelp(method: MethodName): string {
   return [
-    "usage: onevideo pretrain --method dino|dora (--video <file> | --images <folder> | --dataset fashion-mnist) [options]",
+    "usage: onevideo pretrain --method dino|dora|vader (--video <file> | --images <folder> | --dataset fashion-mnist) [options]",
     "",
-    "  --method dino|dora             the self-supervised method (dora learns from a video's clips)",
+    "  --method dino|dora|vader       the self-supervised method (dora learns from a video's clips;",
+    "                                 vader learns dense per-pixel features)",
     "  --config <file>                JSON or YAML options; flags override it",
     "  --resume                       continue the run in --out from its last checkpoint",
     "",
-    `${method} options ('onevideo pretrain --method ${method === "dino" ? "dora" : "dino"} --help' lists the other's):`,
+    `${method} options ('onevideo pretrain --method <other> --help' lists another method's):`,
     ...describeOptions(methodOptions[method]),
   ].join("\n");
 }
@@ -47,28 +51,30 @@ export function pickDevice(requested: string | undefined): Device {
 /** Resolves flags and config file into the chosen method and its validated config. */
 export function resolveConfig(options: Record<string, unknown>): {
   method: MethodName;
-  config: DinoConfig | DoraConfig;
+  config: DinoConfig | DoraConfig | VaderConfig;
 } {
   const { config: file, method: flagMethod, resume: _resume, help: _help, ...flags } = options;
   const fromFile = typeof file === "string" ? readConfigFile(file) : {};
   const { method: fileMethod, ...fileOptions } = fromFile;
   const method = flagMethod ?? fileMethod ?? "dino";
-  if (method !== "dino" && method !== "dora") {
-    throw new InputError(`--method ${String(method)} is not one onevideo trains; use dino or dora`);
+  if (!methodNames.includes(method as MethodName)) {
+    throw new InputError(
+      `--method ${String(method)} is not one onevideo trains; use ${methodNames.join(", ")}`,
+    );
   }
-  const schema = method === "dino" ? dinoConfigSchema : doraConfigSchema;
-  return { method, config: validateConfig(schema, { ...fileOptions, ...flags }) };
+  const name = method as MethodName;
+  return { method: name, config: validateConfig(methodSchemas[name], { ...fileOptions, ...flags }) };
 }
 
 /** Resolves flags and config file into a validated DINO config. */
 export function resolveDinoConfig(options: Record<string, unknown>): DinoConfig {
   const { method, config } = resolveConfig({ ...options, method: options.method ?? "dino" });
   if (method !== "dino") throw new InputError("this command trains dino");
-  return config;
+  return config as DinoConfig;
 }
 
 export async function runPretrain(
-  config: DinoConfig | DoraConfig,
+  config: DinoConfig | DoraConfig | VaderConfig,
   resume: boolean,
   stopAfterStep?: number,
   methodName: MethodName = "dino",
@@ -87,18 +93,24 @@ export async function runPretrain(
       `${runDir} already holds a run; add --resume to continue it, or choose another --out`,
     );
   }
-  const source = await openSource(config, methodName === "dora");
+  const wholeClips =
+    methodName === "dora" || (methodName === "vader" && (config as VaderConfig).frameGap > 0);
+  const source = await openSource(config, wholeClips);
   try {
     manualSeed(config.seed); // the initial weights follow the seed
     const method =
-      methodName === "dora" ? new DoraMethod(config as DoraConfig) : new DinoMethod(config as DinoConfig);
+      methodName === "dora"
+        ? new DoraMethod(config as DoraConfig)
+        : methodName === "vader"
+          ? new VaderMethod(config as VaderConfig)
+          : new DinoMethod(config as DinoConfig);
     mkdirSync(runDir, { recursive: true });
     if (!resume)
       writeFileSync(join(runDir, "config.json"), JSON.stringify({ method: methodName, ...config }, null, 1));
     const summary = await train({ method, source, settings: config, runDir, device, resume, stopAfterStep });
     if (summary.steps < (config.steps ?? Number.POSITIVE_INFINITY)) return { ...summary, runDir };
     writeLossCurve(runDir);
-    writeAttentionPictures(runDir, method.teacher.backbone, source);
+    if (method instanceof DinoMethod) writeAttentionPictures(runDir, method.teacher.backbone, source);
     if (method instanceof DoraMethod) {
       const { objects, ...discovery } = method.doraConfig;
       const heads = Array.from({ length: objects }, (_, head) => head);
@@ -111,7 +123,7 @@ export async function runPretrain(
 }
 
 /** The training samples: a video's cached clip frames (whole clips for DoRA), or images. */
-async function openSource(config: DinoConfig, wholeClips: boolean): Promise<ImageSource> {
+async function openSource(config: DinoConfig | VaderConfig, wholeClips: boolean): Promise<ImageSource> {
   const side = config.frameShortSide ?? Math.round(config.imageSize * 1.15);
   if (config.dataset === "fashion-mnist") return new FashionMnistSource(side, config.seed);
   if (config.images !== undefined) {
@@ -136,7 +148,10 @@ async function openSource(config: DinoConfig, wholeClips: boolean): Promise<Imag
 export async function pretrainCommand(argv: string[]): Promise<void> {
   const { options } = parseArgs(argv, new Set(["resume", "normLastLayer", "help"]));
   if (options.help) {
-    console.log(pretrainHelp(options.method === "dora" ? "dora" : "dino"));
+    const method = methodNames.includes(options.method as MethodName)
+      ? (options.method as MethodName)
+      : "dino";
+    console.log(pretrainHelp(method));
     return;
   }
   const { method, config } = resolveConfig(options);

@@ -4,10 +4,10 @@ import { normalizeImages } from "../augment/photometric.ts";
 import type { RgbImage } from "../data/frame_source.ts";
 import { noGrad, scope, type Tensor, tensor } from "../torch/index.ts";
 import { InputError } from "../video/probe.ts";
-import type { Encoder } from "./encoder.ts";
+import type { DenseFeatures } from "./dense_features.ts";
 
-/** Patch tokens [n, rows * cols, D] on the CPU of frames that share one size, in one forward pass. */
-export function patchTokens(encoder: Encoder, frames: readonly RgbImage[]): Tensor {
+/** Feature cells [n, rows * cols, D] on the CPU of frames that share one size, in one forward pass. */
+export function patchTokens(encoder: DenseFeatures, frames: readonly RgbImage[]): Tensor {
   const { width, height } = frames[0];
   const frameBytes = width * height * 3;
   const bytes = new Uint8Array(frames.length * frameBytes);
@@ -24,9 +24,7 @@ export function patchTokens(encoder: Encoder, frames: readonly RgbImage[]): Tens
         .permute(0, 3, 1, 2)
         .float()
         .div(255);
-      const { cls, patchTokens } = encoder.backbone.forward(normalizeImages(images));
-      cls.dispose();
-      return patchTokens.cpu();
+      return encoder.cells(normalizeImages(images)).cpu();
     }),
   );
 }

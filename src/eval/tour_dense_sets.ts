@@ -8,7 +8,7 @@ import type { TourSemantics } from "../data/tours/semantic_maps.ts";
 import { cat, type Tensor } from "../torch/index.ts";
 import { InputError } from "../video/probe.ts";
 import type { DenseSet } from "./dense_probe.ts";
-import type { Encoder } from "./encoder.ts";
+import type { DenseFeatures } from "./dense_features.ts";
 import { patchTokens } from "./patch_tokens.ts";
 import { ignoreLabel } from "./segmentation_metrics.ts";
 import { evaluationSize } from "./video_segmentation.ts";
@@ -17,7 +17,7 @@ import { evaluationSize } from "./video_segmentation.ts";
 const framesPerBatch = 16;
 
 export function tourDenseSet(
-  encoder: Encoder,
+  encoder: DenseFeatures,
   tour: TourSemantics,
   sequences: readonly string[],
   shortSide: number,

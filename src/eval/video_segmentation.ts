@@ -15,7 +15,7 @@ import type { RgbImage } from "../data/frame_source.ts";
 import { readImage } from "../data/image_file.ts";
 import { F, keep, scope, type Tensor, tensor } from "../torch/index.ts";
 import { InputError } from "../video/probe.ts";
-import type { Encoder } from "./encoder.ts";
+import type { DenseFeatures } from "./dense_features.ts";
 import {
   type LabelledFrame,
   neighborhoodMask,
@@ -66,7 +66,7 @@ function oneHot(mask: IndexMask, classes: number): Tensor {
 }
 
 /** L2-normalised patch features [h*w, D] of an RGB frame at the evaluation size. */
-function patchFeatures(encoder: Encoder, frame: RgbImage): Tensor {
+function patchFeatures(encoder: DenseFeatures, frame: RgbImage): Tensor {
   return scope(() => keep(F.normalize(patchTokens(encoder, [frame]).squeeze(0), 2, 1)));
 }
 
@@ -114,7 +114,7 @@ export interface SegmentationSettings extends PropagationOptions {
 
 /** Segments one DAVIS sequence; writes <out>/<frame>.png for every frame and returns their count. */
 export function segmentSequence(
-  encoder: Encoder,
+  encoder: DenseFeatures,
   davisRoot: string,
   sequence: string,
   out: string,

@@ -26,6 +26,11 @@ export interface TrainableMethod {
   lastLayerParameters(): Tensor[];
   /** State beyond the two networks that a resumed run needs (e.g. DINO's centre). */
   extraState(): Map<string, Tensor>;
+  /**
+   * Set by methods whose teacher is a whole dense encoder (VADeR): metadata that rebuilds
+   * it. The run then also exports dense.safetensors, the teacher with its decoder.
+   */
+  readonly denseMetadata?: Record<string, string>;
   /** Forward and loss on a batch of [B, 3, H, W] images in [0, 1]. */
   step(images: Tensor, context: StepContext): StepResult;
 }

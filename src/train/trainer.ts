@@ -188,5 +188,12 @@ export function exportWeights(method: TrainableMethod, runDir: string): string {
     .filter(([name]) => name.startsWith("backbone."))
     .map(([name, tensor]) => [name.slice("backbone.".length), tensor] as [string, Tensor]);
   writeSafetensors(path, backbone, { format: "pt", source: "onevideo teacher backbone" });
+  if (method.denseMetadata) {
+    writeSafetensors(join(runDir, "dense.safetensors"), method.teacher.stateDict(), {
+      format: "pt",
+      source: "onevideo teacher, backbone and decoder",
+      ...method.denseMetadata,
+    });
+  }
   return path;
 }

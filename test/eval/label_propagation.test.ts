@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
 import { scoreDavis } from "../../src/eval/davis_score.ts";
-import type { Encoder } from "../../src/eval/encoder.ts";
+import { vitDenseFeatures } from "../../src/eval/dense_features.ts";
 import { dinoPropagation, neighborhoodMask, propagateLabels } from "../../src/eval/label_propagation.ts";
 import { evaluationSize, resizeMask, segmentSequence } from "../../src/eval/video_segmentation.ts";
 import type { VisionTransformer } from "../../src/models/vit.ts";
@@ -105,13 +105,13 @@ test("a static sequence propagates its first mask unchanged: J = F = 1", () => {
     config: { imageSize: 48 },
     forward: () => ({ cls: zeros([1, grid]), patchTokens: eye(grid).unsqueeze(0) }),
   } as unknown as VisionTransformer;
-  const encoder: Encoder = {
+  const encoder = vitDenseFeatures({
     backbone,
     architecture: "vit_tiny",
     patchSize: 8,
     device: "cpu",
     source: "grid",
-  };
+  });
   const out = join(dir, "pred");
   segmentSequence(encoder, root, "still", join(out, "still"), { ...dinoPropagation, shortSide: 48 });
   const score = scoreDavis(out, root);
