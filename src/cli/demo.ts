@@ -2,6 +2,7 @@
 // minutes on a CPU, then show what it learned. The last line printed is the run folder.
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { demoPresets } from "../train/presets.ts";
 import { InputError } from "../video/probe.ts";
 import { parseArgs } from "./args.ts";
 import { resolveDinoConfig, runPretrain } from "./pretrain.ts";
@@ -9,32 +10,7 @@ import { resolveDinoConfig, runPretrain } from "./pretrain.ts";
 export const demoVideo = "/usr/share/doc/opencv-doc/examples/data/vtest.avi";
 
 /** Small enough for two CPU cores in a few minutes; large enough to learn something. */
-export const demoOptions = {
-  video: demoVideo,
-  arch: "vit_tiny",
-  patchSize: 8,
-  imageSize: 64,
-  localCrops: 2,
-  localCropSize: 32,
-  outDim: 256,
-  headHiddenDim: 512,
-  bottleneckDim: 128,
-  batchSize: 16,
-  steps: 150,
-  // At this scale frames look alike at initialisation (cosine 0.99 between [CLS] features);
-  // higher rates or a softer teacher drift to the uniform collapse, so the teacher is sharper.
-  lr: 0.0005,
-  warmupEpochs: 1,
-  minLr: 1e-5,
-  teacherTemperature: 0.02,
-  warmupTeacherTemperature: 0.02,
-  teacherMomentum: 0.996,
-  freezeLastLayerEpochs: 1,
-  clipSpacing: 8,
-  clipLength: 8,
-  logEvery: 10,
-  checkpointEvery: 50,
-};
+export const demoOptions = { video: demoVideo, ...demoPresets.dino };
 
 export async function demoCommand(argv: string[]): Promise<void> {
   const { options } = parseArgs(argv);

@@ -10,6 +10,7 @@ import { type DoraConfig, doraConfigSchema, DoraMethod, doraOptions } from "../m
 import { type VaderConfig, vaderConfigSchema, VaderMethod, vaderOptions } from "../methods/vader.ts";
 import { cuda, type Device, manualSeed } from "../torch/index.ts";
 import { describeOptions, readConfigFile, validateConfig } from "../train/config.ts";
+import { demoPresets, presetNames } from "../train/presets.ts";
 import { train, type TrainSummary } from "../train/trainer.ts";
 import { FrameCache } from "../video/frame_cache.ts";
 import { InputError } from "../video/probe.ts";
@@ -28,6 +29,7 @@ export function pretrainHelp(method: MethodName): string {
     "",
     "  --method dino|dora|vader       the self-supervised method (dora learns from a video's clips;",
     "                                 vader learns dense per-pixel features)",
+    "  --preset demo                  sizes for two CPU cores and minutes (file and flags override it)",
     "  --config <file>                JSON or YAML options; flags override it",
     "  --resume                       continue the run in --out from its last checkpoint",
     "",
@@ -53,7 +55,7 @@ export function resolveConfig(options: Record<string, unknown>): {
   method: MethodName;
   config: DinoConfig | DoraConfig | VaderConfig;
 } {
-  const { config: file, method: flagMethod, resume: _resume, help: _help, ...flags } = options;
+  const { config: file, method: flagMethod, preset, resume: _resume, help: _help, ...flags } = options;
   const fromFile = typeof file === "string" ? readConfigFile(file) : {};
   const { method: fileMethod, ...fileOptions } = fromFile;
   const method = flagMethod ?? fileMethod ?? "dino";
@@ -63,7 +65,14 @@ export function resolveConfig(options: Record<string, unknown>): {
     );
   }
   const name = method as MethodName;
-  return { method: name, config: validateConfig(methodSchemas[name], { ...fileOptions, ...flags }) };
+  if (preset !== undefined && preset !== "demo") {
+    throw new InputError(`--preset ${String(preset)} is not one onevideo has; use ${presetNames.join(", ")}`);
+  }
+  const presetOptions = preset === "demo" ? demoPresets[name] : {};
+  return {
+    method: name,
+    config: validateConfig(methodSchemas[name], { ...presetOptions, ...fileOptions, ...flags }),
+  };
 }
 
 /** Resolves flags and config file into a validated DINO config. */
