@@ -1,9 +1,10 @@
-// Is Fashion-MNIST worth one video? Under the same compute (steps x batch x views, the same
-// ViT-Tiny/8 at 64 px), pretrain DINO on Fashion-MNIST's training images and on one
-// generated tour, then score each encoder, and a randomly initialised one as the floor,
-// by k-NN and linear top-1 on Fashion-MNIST's test set and J&F on held-out tour sequences.
-// BENCH_STEPS (default 300), BENCH_TOUR_MINUTES (10), BENCH_EVAL_TRAIN (5000) and
-// BENCH_EVAL_TEST (1000) size it. Last line: one JSON object with every row.
+// Is Fashion-MNIST worth one video? Under the same budget (steps x 16 frames per step),
+// pretrain DINO on Fashion-MNIST's training images, and DINO, DoRA and VADeR on one
+// generated tour, then score each encoder, and a randomly initialised ViT as the floor:
+// k-NN and linear top-1 on Fashion-MNIST's test set (image-level features: the ViTs),
+// J&F of label propagation and the dense probe's mIoU on held-out tour sequences. BENCH_STEPS (default 300), BENCH_TOUR_MINUTES (10),
+// BENCH_EVAL_TRAIN (5000) and BENCH_EVAL_TEST (1000) size it; BENCH_ROWS (e.g.
+// "random,dora-tour") runs some rows only. Last line: one JSON object with every row.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -36,52 +37,72 @@ console.error(`building a ${tourMinutes}-minute tour`);
 const tour = join(work, "tour");
 onevideo("tours", "--out", tour, "--minutes", String(tourMinutes));
 
-// The demo's recipe, minus its video: every row trains exactly the same network the same way.
+// Every row trains with its method's demo preset (ViT-Tiny/8 at 64 px for DINO and DoRA,
+// ResNet-18 + FPN at 64 px for VADeR) for the same steps over the same 16 frames a step.
 const { video: _video, ...recipe } = demoOptions;
-const recipeFlags = Object.entries({ ...recipe, steps, logEvery: 50, checkpointEvery: steps }).flatMap(
-  ([key, value]) => [`--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, String(value)],
-);
-function pretrain(name: string, ...source: string[]): string {
+function pretrain(name: string, method: string, ...source: string[]): string {
   console.error(`pretraining: ${name}`);
-  return onevideo("pretrain", "--method", "dino", ...source, ...recipeFlags, "--out", join(work, name));
+  return onevideo(
+    ...["pretrain", "--method", method, "--preset", "demo", ...source, "--out", join(work, name)],
+    ...["--steps", String(steps), "--log-every", "50", "--checkpoint-every", String(steps)],
+  );
 }
 
 const random = join(work, "random.safetensors");
 manualSeed(0);
 writeSafetensors(random, createVit("vit_tiny", { patchSize: 8, imageSize: recipe.imageSize }).stateDict());
-const encoders: [string, string][] = [
-  ["random initialisation (floor)", random],
-  ["DINO on Fashion-MNIST images", pretrain("dino-fashion-mnist", "--dataset", "fashion-mnist")],
-  ["DINO on one tour", pretrain("dino-tour", "--video", join(tour, "tour.mp4"))],
+const tourVideo = join(tour, "tour.mp4");
+// [key, name, checkpoint, whether it has an image-level ([CLS]) feature for k-NN and linear]
+const candidates: [string, string, () => string, boolean][] = [
+  ["random", "random ViT-Tiny/8 (floor)", () => random, true],
+  [
+    "dino-fashion-mnist",
+    "DINO on Fashion-MNIST images",
+    () => pretrain("dino-fashion-mnist", "dino", "--dataset", "fashion-mnist"),
+    true,
+  ],
+  ["dino-tour", "DINO on one tour", () => pretrain("dino-tour", "dino", "--video", tourVideo), true],
+  ["dora-tour", "DoRA on one tour", () => pretrain("dora-tour", "dora", "--video", tourVideo), true],
+  ["vader-tour", "VADeR on one tour", () => pretrain("vader-tour", "vader", "--video", tourVideo), false],
 ];
+const chosen = process.env.BENCH_ROWS?.split(",");
+const encoders = candidates
+  .filter(([key]) => chosen === undefined || chosen.includes(key))
+  .map(([, name, checkpoint, global]) => [name, checkpoint(), global] as const);
 
 const limits = ["--train-limit", String(evalTrain), "--test-limit", String(evalTest)];
-const rows = encoders.map(([name, checkpoint]) => {
+const rows = encoders.map(([name, checkpoint, global]) => {
   console.error(`evaluating: ${name}`);
-  const knn = JSON.parse(
-    onevideo("eval", "knn", "--checkpoint", checkpoint, "--dataset", "fashion-mnist", "--k", "20", ...limits),
-  );
-  const linear = JSON.parse(
-    onevideo("eval", "linear", "--checkpoint", checkpoint, "--dataset", "fashion-mnist", ...limits),
-  );
+  const fashion = (kind: string, ...extra: string[]) =>
+    JSON.parse(
+      onevideo("eval", kind, "--checkpoint", checkpoint, "--dataset", "fashion-mnist", ...extra, ...limits),
+    );
   const davis = JSON.parse(
     onevideo(
       ...["eval", "davis", "--checkpoint", checkpoint, "--davis", join(tour, "davis"), "--split", "val"],
       ...["--out", join(work, "masks", name.replace(/\W+/g, "-")), "--size", "96"],
     ),
   );
-  return { name, knnTop1: knn.results[0].top1, linearTop1: linear.top1, jf: davis.JF * 100 };
+  const dense = JSON.parse(onevideo("eval", "dense", "--checkpoint", checkpoint, "--tour", tour));
+  return {
+    name,
+    knnTop1: global ? (fashion("knn", "--k", "20").results[0].top1 as number) : null,
+    linearTop1: global ? (fashion("linear").top1 as number) : null,
+    jf: davis.JF * 100,
+    denseMiou: dense.mIoU * 100,
+  };
 });
 
+const figure = (value: number | null) => (value === null ? "-" : value.toFixed(1));
 console.log(
-  `\nViT-Tiny/8, 64 px, ${steps} steps of batch ${recipe.batchSize} (2 global + ${recipe.localCrops} local views); ` +
-    `Fashion-MNIST ${evalTrain} train / ${evalTest} test images; J&F on the tour's held-out sequences\n`,
+  `\n${steps} steps of 16 frames (each method's demo preset); Fashion-MNIST ${evalTrain} train / ` +
+    `${evalTest} test images; J&F and the dense probe on the tour's held-out sequences\n`,
 );
-console.log("| encoder | k-NN top-1 (k=20) | linear top-1 | J&F (tour) |");
-console.log("|---|---|---|---|");
+console.log("| encoder | k-NN top-1 (k=20) | linear top-1 | J&F (tour) | dense probe mIoU (tour) |");
+console.log("|---|---|---|---|---|");
 for (const row of rows) {
   console.log(
-    `| ${row.name} | ${row.knnTop1.toFixed(1)} | ${row.linearTop1.toFixed(1)} | ${row.jf.toFixed(1)} |`,
+    `| ${row.name} | ${figure(row.knnTop1)} | ${figure(row.linearTop1)} | ${figure(row.jf)} | ${figure(row.denseMiou)} |`,
   );
 }
 console.log(JSON.stringify({ steps, tourMinutes, evalTrain, evalTest, rows }));
