@@ -14,6 +14,7 @@ commands:
   track      the objects DoRA's teacher discovers and follows through a clip
   eval       evaluate a frozen encoder: k-NN, linear and dense probes, DAVIS J&F; score masks
   tours      build the "tours" benchmark: a synthetic walking tour with ground-truth masks
+  analyze    lightness, shots and objects per frame of footage: JSON, plots and an HTML report
 
 'onevideo <command> --help' lists a command's options.`;
 
@@ -32,6 +33,8 @@ async function main(argv: string[]): Promise<void> {
       return (await import("./eval.ts")).evalCommand(rest);
     case "tours":
       return (await import("./tours.ts")).toursCommand(rest);
+    case "analyze":
+      return (await import("./analyze.ts")).analyzeCommand(rest);
     case undefined:
     case "help":
     case "--help":

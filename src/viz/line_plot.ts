@@ -7,6 +7,8 @@ export interface Series {
   x: number[];
   y: number[];
   color?: string;
+  /** x positions marked by dashed vertical lines in the series' colour (e.g. its shot boundaries). */
+  marks?: number[];
 }
 
 const palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd"];
@@ -36,6 +38,8 @@ export function linePlotSvg(
     width?: number;
     height?: number;
     verticalLines?: number[];
+    /** A fixed y range (e.g. 0..100 for L*) instead of the data's, so plots compare. */
+    yRange?: [number, number];
   },
 ): string {
   const width = options.width ?? 640;
@@ -44,7 +48,7 @@ export function linePlotSvg(
   const xs = series.flatMap((s) => s.x);
   const ys = series.flatMap((s) => s.y).filter(Number.isFinite);
   const [xMin, xMax] = [Math.min(...xs), Math.max(...xs)];
-  let [yMin, yMax] = [Math.min(...ys), Math.max(...ys)];
+  let [yMin, yMax] = options.yRange ?? [Math.min(...ys), Math.max(...ys)];
   if (yMin === yMax) [yMin, yMax] = [yMin - 1, yMax + 1];
   const px = (x: number) =>
     margin.left + ((x - xMin) / (xMax - xMin || 1)) * (width - margin.left - margin.right);
@@ -79,6 +83,11 @@ export function linePlotSvg(
   );
   series.forEach((s, index) => {
     const color = s.color ?? palette[index % palette.length];
+    for (const x of s.marks ?? []) {
+      parts.push(
+        `<line x1="${px(x)}" x2="${px(x)}" y1="${margin.top}" y2="${height - margin.bottom}" stroke="${color}" stroke-opacity="0.6" stroke-dasharray="4,3"/>`,
+      );
+    }
     const points = s.x.map((x, i) => `${px(x).toFixed(1)},${py(s.y[i]).toFixed(1)}`).join(" ");
     parts.push(`<polyline points="${points}" fill="none" stroke="${color}" stroke-width="1.5"/>`);
     if (series.length > 1) {

@@ -1,0 +1,139 @@
+// onevideo analyze: does this footage suit pretraining? For each video, lightness over time,
+// shots and (with an encoder) objects per frame, as analysis.json, PNG plots and an HTML
+// report with every video on the same axes. Every input is checked before any work starts.
+import { mkdirSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { z } from "zod";
+import { analyzeVideo, frameStepFor, type ObjectCounting } from "../analysis/analyze_video.ts";
+import { defaultCutDetection } from "../analysis/shot_detection.ts";
+import { describeOptions, validateConfig } from "../train/config.ts";
+import { Progress } from "../train/progress.ts";
+import { InputError, probeVideo } from "../video/probe.ts";
+import { writeAnalysisPlots } from "../viz/analysis_plots.ts";
+import { analysisReportHtml } from "../viz/analysis_report.ts";
+import { parseArgs } from "./args.ts";
+
+export const analyzeOptions = {
+  out: z.string().default("analysis").describe("folder for analysis.json, the plots and report.html"),
+  sampleFps: z
+    .number()
+    .positive()
+    .optional()
+    .describe("frames analysed per second: every round(fps / N)-th frame (default: every frame)"),
+  size: z.number().int().min(16).default(144).describe("short side of the analysed frames, in pixels"),
+  minShot: z.number().positive().default(0.5).describe("shortest shot in seconds"),
+  cutChange: z
+    .number()
+    .positive()
+    .max(1)
+    .default(defaultCutDetection.minimumChange)
+    .describe("content change (0..1) a cut needs at least"),
+  cutRatio: z
+    .number()
+    .min(1)
+    .default(defaultCutDetection.ratioToNeighbours)
+    .describe("times the neighbouring frames' mean change a cut needs"),
+  checkpoint: z.string().optional().describe("encoder that counts objects: run folder, .safetensors or .pth"),
+  objectFps: z.number().positive().default(1).describe("frames per second whose objects are counted"),
+  objectSize: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe("short side the encoder sees (default: its training size)"),
+  objectBatch: z.number().int().positive().default(8).describe("frames per encoder pass"),
+  device: z.string().optional().describe("cpu, cuda or cuda:N, for the encoder"),
+};
+
+export const analyzeHelp = [
+  "usage: onevideo analyze <video...> [--out <dir>] [--sample-fps N] [--checkpoint <run|file>] [options]",
+  "",
+  ...describeOptions(analyzeOptions),
+  "",
+  "Writes analysis.json (per-frame series, shots, summary), lightness.png, shot_lengths.png,",
+  "objects.png (with --checkpoint) and report.html; several videos share one report and axes.",
+].join("\n");
+
+const noEncoderNote =
+  "objects per frame were not counted: they need an encoder, give --checkpoint <run|weights|.pth>";
+
+/** Writes a file under a temporary name first, so an interrupted run never leaves half of it. */
+function writeWhole(path: string, text: string): void {
+  const temporary = `${path}.tmp-${process.pid}`;
+  writeFileSync(temporary, text);
+  renameSync(temporary, path);
+}
+
+function requireFolderPath(path: string): void {
+  let stats;
+  try {
+    stats = statSync(path);
+  } catch {
+    return; // made once the analysis is done
+  }
+  if (!stats.isDirectory()) throw new InputError(`--out ${path} is a file; give a folder`);
+}
+
+export async function analyzeCommand(argv: string[]): Promise<void> {
+  const { options: raw, positional: videos } = parseArgs(argv);
+  if (raw.help) return console.log(analyzeHelp);
+  const options = validateConfig(z.object(analyzeOptions).strict(), raw);
+  if (videos.length === 0) throw new InputError("give at least one video: onevideo analyze <video...>");
+  const out = resolve(options.out);
+  requireFolderPath(out);
+  const infos = [];
+  for (const video of videos) infos.push(await probeVideo(video));
+  let objects: ObjectCounting | undefined;
+  let checkpointSource: string | undefined;
+  if (options.checkpoint !== undefined) {
+    // libtorch is loaded only when objects are counted.
+    const { loadEncoder } = await import("../eval/encoder.ts");
+    const { encoderObjectCounter } = await import("../analysis/object_count.ts");
+    const { pickDevice } = await import("./pretrain.ts");
+    const encoder = loadEncoder(options.checkpoint, pickDevice(options.device));
+    checkpointSource = encoder.source;
+    objects = {
+      counter: encoderObjectCounter(encoder, options.objectSize ?? encoder.backbone.config.imageSize),
+      fps: options.objectFps,
+      batchSize: options.objectBatch,
+    };
+  }
+
+  const analyses = [];
+  for (const info of infos) {
+    const progress = new Progress(
+      Math.ceil(info.frameCount / frameStepFor(info.fps, options.sampleFps)),
+      "frames",
+    );
+    let sampled = 0;
+    const analysis = await analyzeVideo(info, {
+      sampleFps: options.sampleFps,
+      shortSide: options.size,
+      minimumShotSeconds: options.minShot,
+      cuts: { ...defaultCutDetection, minimumChange: options.cutChange, ratioToNeighbours: options.cutRatio },
+      objects,
+      objectsNote: objects ? undefined : noEncoderNote,
+      onFrame: () => {
+        if (++sampled % 50 === 0) progress.update(sampled, info.path);
+      },
+    });
+    progress.finish();
+    analyses.push(analysis);
+  }
+
+  mkdirSync(out, { recursive: true });
+  writeWhole(
+    join(out, "analysis.json"),
+    JSON.stringify({ ...(checkpointSource ? { checkpoint: checkpointSource } : {}), videos: analyses }),
+  );
+  const plots = writeAnalysisPlots(analyses, out);
+  writeWhole(join(out, "report.html"), analysisReportHtml(analyses, plots));
+  for (const { video, summary } of analyses) {
+    const objectsPart = summary.objects ? `, objects per frame ${summary.objects.mean}` : "";
+    console.log(
+      `${video.path}: ${summary.duration_s} s, ${summary.shot_count} shot(s), mean shot ${summary.mean_shot_s} s, ` +
+        `lightness L* ${summary.lightness.min}-${summary.lightness.max} (trend ${summary.lightness.trend_per_minute}/min)${objectsPart}`,
+    );
+  }
+  console.log(out);
+}
