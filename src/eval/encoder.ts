@@ -48,6 +48,11 @@ function pthTensors(path: string): Map<string, Tensor> {
 function shapeOf(tensors: Map<string, Tensor>, path: string) {
   const patch = tensors.get("patch_embed.proj.weight");
   const positions = tensors.get("pos_embed");
+  if (tensors.has("layer1.0.conv1.weight")) {
+    throw new InputError(
+      `${path} holds a ResNet (a VADeR run); this command needs a ViT: evaluate it with 'eval davis' or 'eval dense'`,
+    );
+  }
   if (!patch || !positions) {
     throw new InputError(`${path} holds no ViT backbone (no patch_embed.proj.weight / pos_embed)`);
   }
