@@ -66,7 +66,7 @@ test("bad inputs get one line naming the input and the fix, and exit 1", () => {
     [["pretrain", "--video", vtest, "--arch", "vit_huge"], /invalid option --arch/],
     [
       ["pretrain", "--video", vtest, "--method", "byol"],
-      /--method byol is not one onevideo trains; use dino or dora/,
+      /--method byol is not one onevideo trains; use dino, dora, vader/,
     ],
     [["pretrain"], /give the footage to learn from: --video <file>/],
     [["pretrain", "--images", join(dir, "no-such-folder")], /image folder not found/],
