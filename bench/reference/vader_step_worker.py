@@ -35,9 +35,9 @@ grid = torch.rand(batch, pairs, 1, 2) * 2 - 1
 
 def step():
     global pointer
-    a = online(view_a).flatten(2)  # [N, D, cells]
+    a = online(view_a)[0].flatten(2)  # [N, D, cells]
     with torch.no_grad():
-        b = momentum(view_b)
+        b = momentum(view_b)[0]
     queries = a.gather(2, indices.unsqueeze(1).expand(-1, dim, -1)).transpose(1, 2).reshape(-1, dim)
     sampled = F.grid_sample(b, grid, mode="bilinear", padding_mode="border", align_corners=False)
     keys = F.normalize(sampled.squeeze(3).transpose(1, 2).reshape(-1, dim), dim=1)
