@@ -1,5 +1,6 @@
 // A run interrupted halfway and resumed reaches exactly the weights of a run that never
-// stopped, for DINO and for DoRA (whose random heads and masked views are in the saved state).
+// stopped: DINO, DoRA (whose random heads and masked views are in the saved state) and
+// VADeR (its queue, SGD momentum and batch-norm statistics).
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -12,11 +13,27 @@ const dir = scratchDir();
 const video = syntheticVideo(join(dir, "pattern.mp4"), 48, "96x64");
 
 function config(method: MethodName, out: string) {
-  return resolveConfig({
+  const run = {
     method,
     video,
     out,
     cacheDir: join(dir, "cache"),
+    batchSize: 4,
+    steps: 6,
+    clipLength: 4,
+    clipSpacing: 4,
+    warmupEpochs: 0,
+    checkpointEvery: 100,
+    logEvery: 1,
+    device: "cpu",
+  };
+  if (method === "vader") {
+    // SGD momentum buffers, batch-norm statistics and the queue must all come back.
+    const vader = { arch: "resnet18", imageSize: 32, embeddingDim: 8, decoderWidth: 32, queueLength: 48 };
+    return resolveConfig({ ...run, ...vader, pairsPerImage: 4 }).config;
+  }
+  return resolveConfig({
+    ...run,
     arch: "vit_tiny",
     patchSize: 8,
     imageSize: 16,
@@ -25,20 +42,12 @@ function config(method: MethodName, out: string) {
     outDim: 64,
     headHiddenDim: 32,
     bottleneckDim: 16,
-    batchSize: 4,
-    steps: 6,
-    clipLength: 4,
-    clipSpacing: 4,
-    warmupEpochs: 0,
     freezeLastLayerEpochs: 0.1,
-    checkpointEvery: 100,
-    logEvery: 1,
-    device: "cpu",
     ...(method === "dora" ? { batchSize: 2, objects: 2 } : {}),
   }).config;
 }
 
-for (const method of ["dino", "dora"] as const) {
+for (const method of ["dino", "dora", "vader"] as const) {
   test(`${method}: N steps straight equal N/2 steps, a resume, and N/2 more`, async () => {
     const run = (name: string) => join(dir, `${method}-${name}`);
     const straight = await runPretrain(config(method, run("straight")), false, undefined, method);
@@ -52,15 +61,15 @@ for (const method of ["dino", "dora"] as const) {
     for (const [name, tensor] of a) assert.deepEqual(b.get(name)!.toArray(), tensor.toArray(), name);
     // And the checkpoints hold the student, the teacher, the optimiser and the centre.
     const latest = readSafetensors(join(run("resumed"), "checkpoints", "step-00000006.safetensors")).tensors;
-    for (const key of [
-      "student.backbone.cls_token",
-      "teacher.head.last_layer.weight_v",
-      "state.dino_loss.center",
-      "rng.cpu",
-    ]) {
+    const keys =
+      method === "vader"
+        ? ["teacher.backbone.bn1.running_mean", "state.vader_queue.embeddings", "state.vader_queue.pointer"]
+        : ["student.backbone.cls_token", "teacher.head.last_layer.weight_v", "state.dino_loss.center"];
+    for (const key of [...keys, "rng.cpu"]) {
       assert.ok(latest.has(key), key);
     }
-    assert.ok([...latest.keys()].some((key) => key.startsWith("optimizer.") && key.endsWith(".exp_avg_sq")));
+    const moment = method === "vader" ? ".momentum_buffer" : ".exp_avg_sq";
+    assert.ok([...latest.keys()].some((key) => key.startsWith("optimizer.") && key.endsWith(moment)));
   });
 }
 
