@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { createVaderEncoder, type VaderConfig, vaderConfigKey, vaderConfigSchema } from "../methods/vader.ts";
 import type { DenseEncoder } from "../models/dense.ts";
 import { type Device, readSafetensors, type Tensor } from "../torch/index.ts";
+import { latestCheckpoint } from "../train/checkpoint.ts";
 import { InputError } from "../video/probe.ts";
 import { type Encoder, loadEncoder } from "./encoder.ts";
 
@@ -71,12 +72,11 @@ function vaderRun(dir: string, device: Device): DenseFeatures | null {
   const config = vaderConfigSchema.parse(stored);
   const dense = join(dir, "dense.safetensors");
   if (existsSync(dense)) return vaderFile(dense, device);
-  const latest = join(dir, "checkpoints", "latest.json");
-  if (!existsSync(latest)) {
+  const checkpoint = latestCheckpoint(dir);
+  if (checkpoint === null) {
     throw new InputError(`${dir} holds neither dense.safetensors nor a checkpoint; train it first`);
   }
-  const { checkpoint } = JSON.parse(readFileSync(latest, "utf8")) as { checkpoint: string };
-  const file = join(dir, "checkpoints", `${checkpoint}.safetensors`);
+  const file = `${checkpoint}.safetensors`;
   const tensors = new Map<string, Tensor>();
   for (const [name, tensor] of readSafetensors(file).tensors) {
     if (name.startsWith("teacher.")) tensors.set(name.slice("teacher.".length), tensor);

@@ -1,10 +1,11 @@
 // Frozen encoders for evaluation and pictures: a onevideo run folder, its exported
 // weights, or an official DINO/DoRA .pth. The ViT's shape is read off the weights, so
 // no architecture flag is needed and a mismatch cannot load silently.
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { createVit, type VisionTransformer, vitArchitectures, type VitArchitecture } from "../models/vit.ts";
 import { type Device, loadPth, readSafetensors, stateDictFrom, type Tensor } from "../torch/index.ts";
+import { latestCheckpoint } from "../train/checkpoint.ts";
 import { InputError } from "../video/probe.ts";
 
 export interface Encoder {
@@ -20,12 +21,11 @@ export interface Encoder {
 function runFolderTensors(dir: string): { tensors: Map<string, Tensor>; source: string } {
   const weights = join(dir, "weights.safetensors");
   if (existsSync(weights)) return { tensors: readSafetensors(weights).tensors, source: weights };
-  const latest = join(dir, "checkpoints", "latest.json");
-  if (!existsSync(latest)) {
+  const checkpoint = latestCheckpoint(dir);
+  if (checkpoint === null) {
     throw new InputError(`${dir} holds neither weights.safetensors nor a checkpoint; train it first`);
   }
-  const { checkpoint } = JSON.parse(readFileSync(latest, "utf8")) as { checkpoint: string };
-  const file = join(dir, "checkpoints", `${checkpoint}.safetensors`);
+  const file = `${checkpoint}.safetensors`;
   const all = readSafetensors(file).tensors;
   const tensors = new Map<string, Tensor>();
   for (const [name, tensor] of all) {

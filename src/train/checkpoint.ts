@@ -87,6 +87,15 @@ export function saveCheckpoint(
   return join(directory, `${name}.safetensors`);
 }
 
+/** The newest checkpoint of a run folder, as its path without extension (".json", ".safetensors"), or null. */
+export function latestCheckpoint(runDir: string): string | null {
+  const directory = join(runDir, "checkpoints");
+  const latest = join(directory, "latest.json");
+  if (!existsSync(latest)) return null;
+  const { checkpoint } = JSON.parse(readFileSync(latest, "utf8")) as { checkpoint: string };
+  return join(directory, checkpoint);
+}
+
 /** Restores the newest checkpoint of a run into method and optimiser; returns its state, or null if none. */
 export function loadCheckpoint(
   runDir: string,
@@ -95,14 +104,13 @@ export function loadCheckpoint(
   device: Device,
 ): CheckpointState | null {
   const directory = join(runDir, "checkpoints");
-  const latest = join(directory, "latest.json");
-  if (!existsSync(latest)) return null;
   let sidecar: Sidecar;
   let tensors: Map<string, Tensor>;
   try {
-    const { checkpoint } = JSON.parse(readFileSync(latest, "utf8")) as { checkpoint: string };
-    sidecar = JSON.parse(readFileSync(join(directory, `${checkpoint}.json`), "utf8")) as Sidecar;
-    tensors = readSafetensors(join(directory, `${checkpoint}.safetensors`)).tensors;
+    const checkpoint = latestCheckpoint(runDir);
+    if (checkpoint === null) return null;
+    sidecar = JSON.parse(readFileSync(`${checkpoint}.json`, "utf8")) as Sidecar;
+    tensors = readSafetensors(`${checkpoint}.safetensors`).tensors;
   } catch (error) {
     throw new InputError(`cannot resume from ${directory}: ${(error as Error).message}`);
   }
