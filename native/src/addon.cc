@@ -33,6 +33,8 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   registerOpCall(env, exports);
   registerAutograd(env, exports);
   registerRuntime(env, exports);
+  registerDistributed(env, exports);
+  registerAutocast(env, exports);
   return exports;
 }
 

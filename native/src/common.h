@@ -36,5 +36,7 @@ void registerTensorHandle(Napi::Env env, Napi::Object exports);
 void registerOpCall(Napi::Env env, Napi::Object exports);
 void registerAutograd(Napi::Env env, Napi::Object exports);
 void registerRuntime(Napi::Env env, Napi::Object exports);
+void registerDistributed(Napi::Env env, Napi::Object exports);
+void registerAutocast(Napi::Env env, Napi::Object exports);
 
 }  // namespace onevideo

@@ -1,5 +1,6 @@
 // The onevideo command line: one file per command; this one dispatches and turns
 // input errors into one line and a non-zero exit.
+import { DistributedError } from "../train/data_parallel.ts";
 import { TrainingError } from "../train/trainer.ts";
 import { InputError } from "../video/probe.ts";
 
@@ -52,6 +53,10 @@ try {
   if (error instanceof InputError || error instanceof TrainingError) {
     process.stderr.write(`onevideo: ${error.message}\n`);
     process.exitCode = 1;
+  } else if (error instanceof DistributedError) {
+    // The process group's threads may still wait on a dead peer: end now.
+    process.stderr.write(`onevideo: ${error.message}\n`);
+    process.exit(1);
   } else {
     throw error;
   }

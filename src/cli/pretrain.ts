@@ -8,8 +8,10 @@ import { ImageFolderSource } from "../data/image_folder.ts";
 import { type DinoConfig, DinoMethod, dinoConfigSchema, dinoOptions } from "../methods/dino.ts";
 import { type DoraConfig, doraConfigSchema, DoraMethod, doraOptions } from "../methods/dora.ts";
 import { type VaderConfig, vaderConfigSchema, VaderMethod, vaderOptions } from "../methods/vader.ts";
-import { cuda, type Device, manualSeed } from "../torch/index.ts";
+import { cuda, type Device, manualSeed, type Precision } from "../torch/index.ts";
 import { describeOptions, readConfigFile, validateConfig } from "../train/config.ts";
+import { DataParallel, placementFromEnv } from "../train/data_parallel.ts";
+import { launchLocalWorkers, launchOptionsFrom } from "../train/launch.ts";
 import { demoPresets, presetNames } from "../train/presets.ts";
 import { train, type TrainSummary } from "../train/trainer.ts";
 import { FrameCache } from "../video/frame_cache.ts";
@@ -33,21 +35,42 @@ export function pretrainHelp(method: MethodName): string {
     "  --config <file>                JSON or YAML options; flags override it",
     "  --resume                       continue the run in --out from its last checkpoint",
     "",
+    "data-parallel training (c10d: Gloo on CPU, NCCL on CUDA; --batch-size is per process):",
+    "  --nproc-per-node N             start N worker processes on this machine",
+    "  --nnodes M --node-rank R       M machines; run the same command on each with its R",
+    "  --master-addr A --master-port P  where rank 0 listens (default 127.0.0.1, a free port)",
+    "  (or launch the workers yourself: RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT)",
+    "",
     `${method} options ('onevideo pretrain --method <other> --help' lists another method's):`,
     ...describeOptions(methodOptions[method]),
   ].join("\n");
 }
 
-export function pickDevice(requested: string | undefined): Device {
-  if (requested) {
-    if (requested.startsWith("cuda") && !cuda.isAvailable()) {
-      throw new InputError(
-        `--device ${requested}: this libtorch has no CUDA or no GPU is visible; use --device cpu`,
-      );
-    }
-    return requested as Device;
+/** The device asked for, else cuda when there is one; a data-parallel worker takes GPU LOCAL_RANK. */
+export function pickDevice(requested: string | undefined, localRank = 0, worldSize = 1): Device {
+  if (requested?.startsWith("cuda") && !cuda.isAvailable()) {
+    throw new InputError(
+      `--device ${requested}: this libtorch has no CUDA or no GPU is visible; use --device cpu`,
+    );
   }
-  return cuda.isAvailable() ? "cuda" : "cpu";
+  const device = (requested ?? (cuda.isAvailable() ? "cuda" : "cpu")) as Device;
+  if (device !== "cuda" || worldSize === 1) return device;
+  if (localRank >= cuda.deviceCount()) {
+    throw new InputError(
+      `LOCAL_RANK ${localRank} has no GPU of its own (${cuda.deviceCount()} visible); start at most that many processes per machine`,
+    );
+  }
+  return `cuda:${localRank}`;
+}
+
+/** The precision asked for, else bf16 on a GPU and fp32 on the CPU. */
+export function pickPrecision(requested: Precision | undefined, device: Device): Precision {
+  if (requested === "fp16" && device === "cpu") {
+    throw new InputError(
+      "--precision fp16 needs a GPU (the CPU autocasts to bf16); use --precision bf16 or fp32",
+    );
+  }
+  return requested ?? (device.startsWith("cuda") ? "bf16" : "fp32");
 }
 
 /** Resolves flags and config file into the chosen method and its validated config. */
@@ -93,7 +116,9 @@ export async function runPretrain(
       "give the footage to learn from: --video <file> (or --images <folder>, --dataset fashion-mnist)",
     );
   }
-  const device = pickDevice(config.device);
+  const placement = placementFromEnv();
+  const device = pickDevice(config.device, placement.localRank, placement.worldSize);
+  const precision = pickPrecision(config.precision, device);
   const runDir = resolve(
     config.out ?? join("runs", `${methodName}-${new Date().toISOString().replace(/[:.]/g, "-")}`),
   );
@@ -104,7 +129,53 @@ export async function runPretrain(
   }
   const wholeClips =
     methodName === "dora" || (methodName === "vader" && (config as VaderConfig).frameGap > 0);
-  const source = await openSource(config, wholeClips);
+  const parallel = DataParallel.join(
+    placement,
+    device === "cpu" ? "gloo" : "nccl",
+    config.collectiveTimeout * 1000,
+  );
+  try {
+    return await trainOnSource(config, resume, stopAfterStep, methodName, {
+      device,
+      precision,
+      runDir,
+      parallel,
+      wholeClips,
+    });
+  } finally {
+    parallel.leave();
+  }
+}
+
+async function trainOnSource(
+  config: DinoConfig | DoraConfig | VaderConfig,
+  resume: boolean,
+  stopAfterStep: number | undefined,
+  methodName: MethodName,
+  job: { device: Device; precision: Precision; runDir: string; parallel: DataParallel; wholeClips: boolean },
+): Promise<TrainSummary & { runDir: string }> {
+  const { device, precision, runDir, parallel, wholeClips } = job;
+  // Rank 0 decodes the video into the frame cache first; the others then read it.
+  const source = parallel.isLeader ? await openSource(config, wholeClips) : null;
+  parallel.averageNumber(0); // a barrier
+  const opened = source ?? (await openSource(config, wholeClips));
+  return trainWith(config, resume, stopAfterStep, methodName, {
+    ...job,
+    source: opened,
+    device,
+    precision,
+    runDir,
+  });
+}
+
+async function trainWith(
+  config: DinoConfig | DoraConfig | VaderConfig,
+  resume: boolean,
+  stopAfterStep: number | undefined,
+  methodName: MethodName,
+  job: { device: Device; precision: Precision; runDir: string; parallel: DataParallel; source: ImageSource },
+): Promise<TrainSummary & { runDir: string }> {
+  const { device, precision, runDir, parallel, source } = job;
   try {
     manualSeed(config.seed); // the initial weights follow the seed
     const method =
@@ -113,11 +184,26 @@ export async function runPretrain(
         : methodName === "vader"
           ? new VaderMethod(config as VaderConfig)
           : new DinoMethod(config as DinoConfig);
-    mkdirSync(runDir, { recursive: true });
-    if (!resume)
-      writeFileSync(join(runDir, "config.json"), JSON.stringify({ method: methodName, ...config }, null, 1));
-    const summary = await train({ method, source, settings: config, runDir, device, resume, stopAfterStep });
-    if (summary.steps < (config.steps ?? Number.POSITIVE_INFINITY)) return { ...summary, runDir };
+    if (parallel.isLeader) {
+      mkdirSync(runDir, { recursive: true });
+      if (!resume) {
+        const recorded = { method: methodName, ...config, precision, worldSize: parallel.worldSize };
+        writeFileSync(join(runDir, "config.json"), JSON.stringify(recorded, null, 1));
+      }
+    }
+    const settings = { ...config, precision };
+    const summary = await train({
+      method,
+      source,
+      settings,
+      runDir,
+      device,
+      resume,
+      stopAfterStep,
+      parallel,
+    });
+    if (!parallel.isLeader || summary.steps < (config.steps ?? Number.POSITIVE_INFINITY))
+      return { ...summary, runDir };
     writeLossCurve(runDir);
     if (method instanceof DinoMethod) writeAttentionPictures(runDir, method.teacher.backbone, source);
     if (method instanceof DoraMethod) {
@@ -154,8 +240,23 @@ async function openSource(config: DinoConfig | VaderConfig, wholeClips: boolean)
   return wholeClips ? new ClipSource(cache, config.seed) : new FrameSource(cache, config.seed);
 }
 
+const launcherFlags = ["nproc-per-node", "nnodes", "node-rank", "master-addr", "master-port"];
+
+/** argv without the launcher's flags (and their values), for the workers. */
+function withoutLauncherFlags(argv: string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i].startsWith("--") ? argv[i].slice(2).split("=")[0] : "";
+    if (!launcherFlags.includes(name)) kept.push(argv[i]);
+    else if (!argv[i].includes("=")) i++; // its value
+  }
+  return kept;
+}
+
 export async function pretrainCommand(argv: string[]): Promise<void> {
-  const { options } = parseArgs(argv, new Set(["resume", "normLastLayer", "help"]));
+  const parsed = parseArgs(argv, new Set(["resume", "normLastLayer", "help"]));
+  const { nprocPerNode, nnodes, nodeRank, masterAddr, masterPort, ...options } = parsed.options;
+  const launcher = { nprocPerNode, nnodes, nodeRank, masterAddr, masterPort };
   if (options.help) {
     const method = methodNames.includes(options.method as MethodName)
       ? (options.method as MethodName)
@@ -164,7 +265,28 @@ export async function pretrainCommand(argv: string[]): Promise<void> {
     return;
   }
   const { method, config } = resolveConfig(options);
+  if (Object.values(launcher).some((value) => value !== undefined)) {
+    if (process.env.RANK !== undefined) {
+      throw new InputError(
+        "--nproc-per-node inside a launched worker (RANK is set); give it to one launcher only",
+      );
+    }
+    // Checked here so that a bad option is one line, not one per worker.
+    if (config.video === undefined && config.images === undefined && config.dataset === undefined) {
+      throw new InputError(
+        "give the footage to learn from: --video <file> (or --images <folder>, --dataset fashion-mnist)",
+      );
+    }
+    const code = await launchLocalWorkers({
+      ...launchOptionsFrom(launcher),
+      workerArgs: ["pretrain", ...withoutLauncherFlags(argv)],
+      graceMs: config.collectiveTimeout * 1000 + 10_000,
+    });
+    process.exitCode = code;
+    return;
+  }
   const summary = await runPretrain(config, options.resume === true, undefined, method);
+  if (placementFromEnv().rank !== 0) return;
   console.log(
     `trained ${summary.steps} steps: loss ${summary.firstLoss.toFixed(4)} -> ${summary.lastLoss.toFixed(4)}`,
   );

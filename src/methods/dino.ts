@@ -163,7 +163,7 @@ export class DinoMethod implements TrainableMethod {
     const teacherOutputs = noGrad(() => this.teacher.forward(globalViews));
     const loss = this.loss.forward(studentOutputs, teacherOutputs, teacherTemperature);
     const signals = this.loss.collapseSignals(teacherOutputs, teacherTemperature);
-    this.loss.updateCenter(teacherOutputs);
+    this.loss.updateCenter(teacherOutputs, context.parallel);
     return {
       loss,
       metrics: {

@@ -3,6 +3,7 @@
 // an exponential moving average of the teacher's outputs; it, with sharpening, is what
 // keeps the teacher from collapsing.
 import { keep, noGrad, stack, type Tensor, zeros } from "../torch/index.ts";
+import type { DataParallel } from "../train/data_parallel.ts";
 
 export interface DinoLossOptions {
   outDim: number;
@@ -36,10 +37,17 @@ export class DinoLoss {
     skipSameView = true,
   ): Tensor {
     const { studentTemperature } = this.options;
-    const studentLogProbs = studentOutputs.map((output) => output.div(studentTemperature).logSoftmax(-1));
+    // In fp32 whatever autocast computed the heads in: a sharp teacher (T = 0.04) over
+    // 65536 prototypes would round to one-hot in bf16, and the centre drifts by 1e-3 steps.
+    const studentLogProbs = studentOutputs.map((output) => {
+      using exact = output.float();
+      using scaled = exact.div(studentTemperature);
+      return scaled.logSoftmax(-1);
+    });
     const teacherProbs = noGrad(() =>
       teacherOutputs.map((output) => {
-        using centered = output.sub(this.center);
+        using exact = output.float();
+        using centered = exact.sub(this.center);
         using scaled = centered.div(teacherTemperature);
         return scaled.softmax(-1);
       }),
@@ -62,12 +70,13 @@ export class DinoLoss {
     return mean.neg();
   }
 
-  /** Moves the centre towards the batch mean of the teacher outputs. */
-  updateCenter(teacherOutputs: Tensor[]): void {
+  /** Moves the centre towards the mean of the teacher outputs over the whole (all ranks') batch. */
+  updateCenter(teacherOutputs: Tensor[], parallel?: DataParallel): void {
     noGrad(() => {
       const rows = teacherOutputs.reduce((count, output) => count + output.size(0), 0);
-      const sums = teacherOutputs.map((output) => output.sum(0, true));
+      const sums = teacherOutputs.map((output) => output.float().sum(0, true));
       const batchCenter = sums.reduce((a, b) => a.add(b)).div(rows);
+      parallel?.averageInPlace([batchCenter]);
       this.center.mul_(this.options.centerMomentum).add_(batchCenter, 1 - this.options.centerMomentum);
     });
   }
@@ -78,7 +87,7 @@ export class DinoLoss {
       let entropy = 0;
       let meanProbs: Tensor | null = null;
       for (const output of teacherOutputs) {
-        using probs = output.sub(this.center).div(teacherTemperature).softmax(-1);
+        using probs = output.float().sub(this.center).div(teacherTemperature).softmax(-1);
         using logProbs = probs.clampMin(1e-12).log();
         entropy += probs.mul(logProbs).sum(-1).mean().neg().item() / teacherOutputs.length;
         const mean = probs.mean(0);

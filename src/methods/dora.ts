@@ -209,7 +209,7 @@ export class DoraMethod extends DinoMethod {
       loss = weighted.div(wm + wl);
     }
     const signals = this.loss.collapseSignals([teacherOutput], temperature);
-    this.loss.updateCenter([teacherOutput]);
+    this.loss.updateCenter([teacherOutput], context.parallel);
     using area = masks.mean();
     const maskArea = area.item();
     this.lastDiscovery?.masks.dispose();

@@ -34,7 +34,8 @@ export function trackObjects(prototypes: Tensor, keys: Tensor): Tensor {
     const dim = prototypes.size(-1);
     using perFrame = prototypes.unsqueeze(1); // [B, 1, k, D]
     using logits = perFrame.matmul(keys.transpose(-2, -1)); // [B, T, k, N]
-    using scaled = logits.mul(dim ** -0.5);
+    using exact = logits.float(); // the softmax over patches in fp32 under autocast
+    using scaled = exact.mul(dim ** -0.5);
     return scaled.softmax(-1);
   });
 }

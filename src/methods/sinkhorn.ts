@@ -21,7 +21,9 @@ export function sinkhornKnopp(scores: Tensor, options: SinkhornOptions = doraSin
   return noGrad(() => {
     const [prototypes, patches] = scores.shape.slice(-2);
     const rowMass = Math.log(patches / prototypes);
-    let log = scores.div(options.epsilon);
+    // fp32 under autocast too: scores / 0.05 in bf16 keep 2-3 significant digits.
+    using exact = scores.float();
+    let log = exact.div(options.epsilon);
     for (let i = 0; i < options.iterations; i++) {
       using rowTotals = log.logsumexp(-1, true);
       using rowsScaled = log.sub(rowTotals);

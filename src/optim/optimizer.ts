@@ -124,7 +124,8 @@ export abstract class Optimizer<H extends object> {
         this.state.set(parameter, state);
       }
       state.get(name)?.dispose();
-      state.set(name, keep(tensor.clone()));
+      // Saved state is read on the CPU; it lives where its parameter does.
+      state.set(name, keep(tensor.device === parameter.device ? tensor.clone() : tensor.to(parameter.device)));
     }
     for (const [key, steps] of Object.entries(saved.paramSteps)) {
       const [groupIndex, index] = key.split(".");

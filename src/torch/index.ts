@@ -1,4 +1,5 @@
 // The engine's public face: import { Tensor, zeros, F, noGrad, scope } from "src/torch".
+export { autocast, type Precision } from "./autocast.ts";
 export { backward, enableGrad, grad, isGradEnabled, noGrad } from "./autograd.ts";
 export { cat, cdist, einsum, stack, where } from "./combine.ts";
 export {
@@ -24,6 +25,15 @@ export {
 export { asFloat, callOp, callTensor, callTensors, hasOperator, operatorSchema } from "./dispatch.ts";
 export { type DType, isFloatingDType } from "./dtype.ts";
 export * as F from "./functional.ts";
+export {
+  allReduce,
+  type Backend,
+  broadcast,
+  destroyProcessGroup,
+  distributedBackends,
+  initProcessGroup,
+  type ProcessGroupOptions,
+} from "./distributed.ts";
 export { loadPth, type PthValue, type PythonObject, savePth, stateDictFrom } from "./pth.ts";
 export {
   cuda,

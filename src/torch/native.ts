@@ -55,6 +55,20 @@ export interface NativeAddon {
   cudaSynchronize(): void;
   version(): string;
   buildConfig(): string;
+  initProcessGroup(options: {
+    backend: string;
+    masterAddr: string;
+    masterPort: number;
+    rank: number;
+    worldSize: number;
+    timeoutMs: number;
+  }): void;
+  allReduce(tensors: NativeHandle[], op: string): void;
+  broadcast(tensors: NativeHandle[], root: number): void;
+  destroyProcessGroup(): void;
+  distributedBackends(): string[];
+  autocastEnter(device: string, dtype: number): [boolean, number];
+  autocastExit(device: string, wasEnabled: boolean, previousDtype: number): void;
 }
 
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");

@@ -208,6 +208,11 @@ export class Tensor implements ScopedTensor {
     return callTensor("aten::to.dtype", this, dtypeCode(target as DType), options.nonBlocking ?? false);
   }
 
+  /** A copy in page-locked host memory, which a non-blocking copy to a GPU can overlap. */
+  pinMemory(): Tensor {
+    return callTensor("aten::pin_memory", this, null);
+  }
+
   float(): Tensor {
     return this.to("float32");
   }

@@ -15,13 +15,18 @@ import {
   writeSafetensors,
 } from "../torch/index.ts";
 import { InputError } from "../video/probe.ts";
+import type { GradScalerState } from "./grad_scaler.ts";
 import type { TrainableMethod } from "./method.ts";
 
 export interface CheckpointState {
   /** Iterations completed. */
   step: number;
-  /** State of the augmentation/data generator. */
+  /** State of the augmentation/data generator (rank 0's in a data-parallel run). */
   randomState: number;
+  /** Every rank's generator state, in rank order, when the run was data-parallel. */
+  randomStates?: number[];
+  /** The fp16 loss scale and its growth counter. */
+  gradScaler?: GradScalerState;
 }
 
 interface Sidecar extends CheckpointState {
@@ -137,5 +142,10 @@ export function loadCheckpoint(
   const cudaRng = tensors.get("rng.cuda");
   if (cudaRng && device.startsWith("cuda")) setRngState(cudaRng, device);
   for (const tensor of tensors.values()) tensor.dispose();
-  return { step: sidecar.step, randomState: sidecar.randomState };
+  return {
+    step: sidecar.step,
+    randomState: sidecar.randomState,
+    randomStates: sidecar.randomStates,
+    gradScaler: sidecar.gradScaler,
+  };
 }

@@ -25,6 +25,13 @@ export const sharedOptions = {
     .regex(/^(cpu|cuda(:\d+)?)$/)
     .optional()
     .describe("cpu, cuda or cuda:N (default: cuda when available)"),
+  precision: z
+    .enum(["fp32", "bf16", "fp16"])
+    .optional()
+    .describe("autocast precision of forward and loss (default bf16 on CUDA, fp32 on CPU)"),
+  collectiveTimeout: positiveInt
+    .default(1800)
+    .describe("seconds a data-parallel worker waits for the others before it stops"),
   arch: z.enum(["vit_tiny", "vit_small", "vit_base"]).default("vit_small").describe("backbone"),
   patchSize: z
     .union([z.literal(8), z.literal(16)])

@@ -2,6 +2,7 @@
 import type { Random } from "../data/random.ts";
 import type { Module } from "../nn/index.ts";
 import type { Tensor } from "../torch/index.ts";
+import type { DataParallel } from "./data_parallel.ts";
 
 export interface StepResult {
   /** The scalar to minimise; the loop runs backward on it. */
@@ -15,6 +16,8 @@ export interface StepContext {
   random: Random;
   /** Epoch, fractional within an epoch (iteration / iterations per epoch). */
   epoch: number;
+  /** The data-parallel job, for statistics over the whole batch (DINO's centre); absent: one process. */
+  parallel?: DataParallel;
 }
 
 export interface TrainableMethod {
