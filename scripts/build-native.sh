@@ -3,6 +3,8 @@
 #   LIBTORCH=/path/to/libtorch   build against that libtorch (a folder with share/cmake/Torch,
 #                                e.g. the torch/ folder of a PyTorch wheel); default: Debian's.
 #   NODE_INCLUDE_DIR=/path       folder holding node_api.h (default: next to this node binary).
+#   NCCL_INCLUDE_DIR=/path       folder holding nccl.h, for NCCL collectives in a CUDA build
+#                                (a wheel's is site-packages/nvidia/nccl/include).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +18,9 @@ fi
 mkdir -p build
 args=(-S native -B build/native -DCMAKE_BUILD_TYPE=Release
   -DNODE_INCLUDE_DIR="$node_include" -DNODE_ADDON_API_DIR="$addon_api")
+if [ -n "${NCCL_INCLUDE_DIR:-}" ]; then
+  args+=(-DNCCL_INCLUDE_DIR="$NCCL_INCLUDE_DIR")
+fi
 if [ -n "${LIBTORCH:-}" ]; then
   args+=(-DCMAKE_PREFIX_PATH="$LIBTORCH")
 fi

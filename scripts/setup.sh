@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 # labelled set the k-NN evaluation and its tests read (and the tours benchmark's objects);
 # mate-backgrounds and plasma-workspace-wallpapers hold the photos the tours benchmark walks past;
 # chromium renders the analysis report headless in its test, to check that every plot loads.
-packages=(cmake g++ libtorch-dev libopenblas0-openmp python3-torch python3-torchvision ffmpeg opencv-doc dataset-fashion-mnist
+packages=(cmake g++ libtorch-dev libgloo-dev libopenblas0-openmp python3-torch python3-torchvision ffmpeg opencv-doc dataset-fashion-mnist
   mate-backgrounds plasma-workspace-wallpapers chromium)
 
 missing=()

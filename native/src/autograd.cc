@@ -44,15 +44,15 @@ Napi::Value grad(const Napi::CallbackInfo& info) {
 
 Napi::Value setRequiresGrad(const Napi::CallbackInfo& info) {
   at::Tensor tensor = unwrapTensor(info[0], "setRequiresGrad");
-  bool requires = info[1].As<Napi::Boolean>().Value();
+  bool wanted = info[1].As<Napi::Boolean>().Value();
   // Python's check, which the C++ setter lacks.
   if (!tensor.is_leaf()) {
     throw std::runtime_error("requires_grad can only be changed on leaf tensors; use detach() to get a leaf");
   }
-  if (requires && !(at::isFloatingType(tensor.scalar_type()) || at::isComplexType(tensor.scalar_type()))) {
+  if (wanted && !(at::isFloatingType(tensor.scalar_type()) || at::isComplexType(tensor.scalar_type()))) {
     throw std::runtime_error("only floating-point tensors can require gradients, not " + dtypeName(tensor.scalar_type()));
   }
-  tensor.set_requires_grad(requires);
+  tensor.set_requires_grad(wanted);
   return info.Env().Undefined();
 }
 

@@ -6,6 +6,11 @@
 #include <torch/version.h>
 #include <torch/utils.h>
 
+#if defined(ONEVIDEO_CUDA) && __has_include(<c10/cuda/CUDACachingAllocator.h>)
+#include <c10/cuda/CUDACachingAllocator.h>
+#define ONEVIDEO_CUDA_MEMORY 1
+#endif
+
 namespace onevideo {
 
 namespace {
@@ -57,6 +62,34 @@ Napi::Value cudaSynchronize(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+int cudaIndex(const Napi::CallbackInfo& info) {
+  std::string device = info.Length() > 0 && info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "cuda";
+  c10::Device parsed(device);
+  return parsed.has_index() ? parsed.index() : 0;
+}
+
+// cudaMaxMemoryAllocated(device): the caching allocator's peak of bytes in tensors
+// (torch.cuda.max_memory_allocated); 0 in a build without CUDA.
+Napi::Value cudaMaxMemoryAllocated(const Napi::CallbackInfo& info) {
+#ifdef ONEVIDEO_CUDA_MEMORY
+  if (torch::cuda::is_available()) {
+    auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(static_cast<c10::DeviceIndex>(cudaIndex(info)));
+    auto aggregate = static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE);
+    return Napi::Number::New(info.Env(), static_cast<double>(stats.allocated_bytes[aggregate].peak));
+  }
+#endif
+  return Napi::Number::New(info.Env(), 0);
+}
+
+Napi::Value cudaResetPeakMemoryStats(const Napi::CallbackInfo& info) {
+#ifdef ONEVIDEO_CUDA_MEMORY
+  if (torch::cuda::is_available()) {
+    c10::cuda::CUDACachingAllocator::resetPeakStats(static_cast<c10::DeviceIndex>(cudaIndex(info)));
+  }
+#endif
+  return info.Env().Undefined();
+}
+
 Napi::Value version(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), TORCH_VERSION);
 }
@@ -76,6 +109,8 @@ void registerRuntime(Napi::Env env, Napi::Object exports) {
   exportFunction(env, exports, "cudaAvailable", cudaAvailable);
   exportFunction(env, exports, "cudaDeviceCount", cudaDeviceCount);
   exportFunction(env, exports, "cudaSynchronize", cudaSynchronize);
+  exportFunction(env, exports, "cudaMaxMemoryAllocated", cudaMaxMemoryAllocated);
+  exportFunction(env, exports, "cudaResetPeakMemoryStats", cudaResetPeakMemoryStats);
   exportFunction(env, exports, "version", version);
   exportFunction(env, exports, "buildConfig", buildConfig);
 }

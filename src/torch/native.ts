@@ -53,6 +53,8 @@ export interface NativeAddon {
   cudaAvailable(): boolean;
   cudaDeviceCount(): number;
   cudaSynchronize(): void;
+  cudaMaxMemoryAllocated(device?: string): number;
+  cudaResetPeakMemoryStats(device?: string): void;
   version(): string;
   buildConfig(): string;
   initProcessGroup(options: {

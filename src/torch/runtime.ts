@@ -32,6 +32,9 @@ export const cuda = {
   isAvailable: (): boolean => native.cudaAvailable(),
   deviceCount: (): number => native.cudaDeviceCount(),
   synchronize: (): void => native.cudaSynchronize(),
+  /** Peak bytes held by tensors on the GPU since the last reset (torch.cuda.max_memory_allocated). */
+  maxMemoryAllocated: (device = "cuda"): number => native.cudaMaxMemoryAllocated(device),
+  resetPeakMemoryStats: (device = "cuda"): void => native.cudaResetPeakMemoryStats(device),
 };
 
 /** libtorch's version, e.g. "1.13.1". */

@@ -58,7 +58,7 @@ export function rankSeed(seed: number, rank: number): number {
 }
 
 /** Puts networks and method state (DINO's centre, VADeR's queue) on the device, in place. */
-function placeOnDevice(method: TrainableMethod, device: Device): void {
+export function placeOnDevice(method: TrainableMethod, device: Device): void {
   if (device === "cpu") return;
   method.student.to(device);
   method.teacher.to(device);
@@ -66,7 +66,7 @@ function placeOnDevice(method: TrainableMethod, device: Device): void {
 }
 
 /** Parameter groups as DINO makes them: no weight decay on biases and 1-d parameters (norms). */
-function parameterGroups(method: TrainableMethod): { decayed: Tensor[]; undecayed: Tensor[] } {
+export function parameterGroups(method: TrainableMethod): { decayed: Tensor[]; undecayed: Tensor[] } {
   const decayed: Tensor[] = [];
   const undecayed: Tensor[] = [];
   for (const [name, parameter] of method.student.namedParameters()) {

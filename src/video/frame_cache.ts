@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { type ClipSampling, clipFrames, clipSelectExpression, clipSpan, clipStarts } from "./clips.ts";
 import { buildCacheDirectory } from "../data/disk_cache.ts";
 import { decodeFrames, scaledSize } from "./decode.ts";
-import { InputError, probeVideo, type VideoInfo } from "./probe.ts";
+import { InputError, probeVideo, requireFile, type VideoInfo } from "./probe.ts";
 
 export interface FrameCacheOptions {
   /** Length of the frames' short side in pixels; the aspect ratio is kept. */
@@ -80,7 +80,7 @@ export class FrameCache {
 
   /** Opens the cache for this video, size and sampling, decoding it first if needed. */
   static async open(video: string, options: FrameCacheOptions): Promise<FrameCache> {
-    const info = await probeVideo(video);
+    requireFile(video, "video");
     const root = options.cacheRoot ?? defaultCacheRoot();
     const stats = statSync(video);
     const key = createHash("sha256")
@@ -96,7 +96,8 @@ export class FrameCache {
       .digest("hex")
       .slice(0, 24);
     const directory = join(root, key);
-    if (!existsSync(join(directory, "meta.json"))) await build(info, directory, options);
+    // Probed only to build: a cached video opens without ffmpeg (a GPU server may have none).
+    if (!existsSync(join(directory, "meta.json"))) await build(await probeVideo(video), directory, options);
     const meta = JSON.parse(readFileSync(join(directory, "meta.json"), "utf8")) as CacheMeta;
     return new FrameCache(directory, meta, openSync(join(directory, "clips.u8"), "r"));
   }

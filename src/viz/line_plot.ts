@@ -1,6 +1,6 @@
 // Line plots as SVG (for reports) and PNG (rasterised by ffmpeg's librsvg).
 import { execFileSync } from "node:child_process";
-import { rmSync, writeFileSync } from "node:fs";
+import { renameSync, rmSync, writeFileSync } from "node:fs";
 
 export interface Series {
   label: string;
@@ -100,12 +100,23 @@ export function linePlotSvg(
   return parts.join("\n");
 }
 
-/** Rasterises an SVG to PNG with ffmpeg (librsvg). */
-export function svgToPng(svg: string, pngPath: string): void {
+/**
+ * Rasterises an SVG to PNG with ffmpeg (librsvg). Where there is no ffmpeg (a GPU server
+ * that only trains), the SVG itself is kept beside, so a finished run never fails on a
+ * picture; returns the file written.
+ */
+export function svgToPng(svg: string, pngPath: string): string {
   const svgPath = `${pngPath}.tmp-${process.pid}.svg`;
   writeFileSync(svgPath, svg);
   try {
     execFileSync("ffmpeg", ["-v", "error", "-y", "-i", svgPath, pngPath]);
+    return pngPath;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    const kept = pngPath.replace(/\.png$/, ".svg");
+    renameSync(svgPath, kept);
+    process.stderr.write(`onevideo: ffmpeg not found, so ${kept} is an SVG (install ffmpeg for PNG)\n`);
+    return kept;
   } finally {
     rmSync(svgPath, { force: true });
   }

@@ -19,16 +19,14 @@ export function writeLossCurve(runDir: string): string {
     .split("\n")
     .map((line) => JSON.parse(line) as { step: number; loss: number });
   mkdirSync(join(runDir, "pictures"), { recursive: true });
-  const path = join(runDir, "pictures", "loss.png");
-  svgToPng(
+  return svgToPng(
     linePlotSvg([{ label: "loss", x: records.map((r) => r.step), y: records.map((r) => r.loss) }], {
       title: "training loss",
       xLabel: "step",
       yLabel: "loss",
     }),
-    path,
+    join(runDir, "pictures", "loss.png"),
   );
-  return path;
 }
 
 /** Attention strips for `count` samples spread over the data; returns the files written. */
