@@ -20,21 +20,22 @@ export function clipGradNorm(parameters: Tensor[], maxNorm: number, normType = 2
 }
 
 /**
- * Clips each parameter's gradient to norm at most maxNorm separately, as DINO does.
- * Returns the norms before clipping.
+ * Clips each parameter's gradient to norm at most maxNorm separately, as DINO does:
+ * scaled by min(1, maxNorm / (norm + 1e-6)). The factor is computed and applied on the
+ * device, with no read-back, so a GPU never waits for the host between parameters.
  */
-export function clipGradNormPerParameter(parameters: Tensor[], maxNorm: number): number[] {
-  return noGrad(() => {
-    const norms: number[] = [];
+export function clipGradNormPerParameter(parameters: Tensor[], maxNorm: number): void {
+  noGrad(() => {
     for (const parameter of parameters) {
       const gradient = parameter.grad;
       if (gradient === null) continue;
-      const norm = gradient.norm(2).item();
-      norms.push(norm);
-      const coefficient = maxNorm / (norm + 1e-6);
-      if (coefficient < 1) gradient.mul_(coefficient);
+      using norm = gradient.norm(2);
+      using padded = norm.add(1e-6);
+      using inverse = padded.reciprocal();
+      using factor = inverse.mul(maxNorm);
+      using coefficient = factor.clamp(null, 1);
+      gradient.mul_(coefficient);
       gradient.dispose();
     }
-    return norms;
   });
 }

@@ -2,8 +2,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { maxAbsDiff, runTorch } from "../helpers/python.ts";
-import { AdamW, clipGradNorm, cosineSchedule, SGD } from "../../src/optim/index.ts";
-import { manualSeed, randn, scope, type Tensor } from "../../src/torch/index.ts";
+import { AdamW, clipGradNorm, clipGradNormPerParameter, cosineSchedule, SGD } from "../../src/optim/index.ts";
+import { manualSeed, randn, scope, type Tensor, tensor } from "../../src/torch/index.ts";
 
 /** Runs 5 steps of loss = sum(sin(p) * target) with our optimizer; returns the parameters. */
 function optimize(
@@ -146,5 +146,23 @@ test("cosineSchedule: linear warm-up, then the closed-form half cosine", () => {
   assert.throws(
     () => cosineSchedule({ base: 1, final: 0, epochs: 1, itersPerEpoch: 5, warmupEpochs: 2 }),
     /warm-up/,
+  );
+});
+
+test("clipGradNormPerParameter clips each gradient to its own norm, as DINO", () => {
+  const big = tensor([3, 4], { requiresGrad: true }); // gradient norm 5 after the backward below
+  const small = tensor([0.3, 0.4], { requiresGrad: true }); // norm 0.5: below the bound, untouched
+  big
+    .mul(tensor([3, 4]))
+    .sum()
+    .add(small.mul(tensor([0.3, 0.4])).sum())
+    .backward();
+  clipGradNormPerParameter([big, small], 1);
+  const clipped = big.grad!.toArray();
+  const scale = 1 / (5 + 1e-6);
+  assert.ok(Math.abs(clipped[0] - 3 * scale) < 1e-6 && Math.abs(clipped[1] - 4 * scale) < 1e-6);
+  assert.deepEqual(
+    small.grad!.toArray().map((v) => +v.toFixed(6)),
+    [0.3, 0.4],
   );
 });
