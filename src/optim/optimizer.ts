@@ -125,7 +125,10 @@ export abstract class Optimizer<H extends object> {
       }
       state.get(name)?.dispose();
       // Saved state is read on the CPU; it lives where its parameter does.
-      state.set(name, keep(tensor.device === parameter.device ? tensor.clone() : tensor.to(parameter.device)));
+      state.set(
+        name,
+        keep(tensor.device === parameter.device ? tensor.clone() : tensor.to(parameter.device)),
+      );
     }
     for (const [key, steps] of Object.entries(saved.paramSteps)) {
       const [groupIndex, index] = key.split(".");
