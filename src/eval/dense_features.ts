@@ -67,7 +67,12 @@ function buildVader(config: VaderConfig, tensors: Map<string, Tensor>, path: str
 function vaderRun(dir: string, device: Device): DenseFeatures | null {
   const configPath = join(dir, "config.json");
   if (!existsSync(configPath)) return null;
-  const { method, ...stored } = JSON.parse(readFileSync(configPath, "utf8")) as Record<string, unknown>;
+  // worldSize records how many processes trained it, not a model option.
+  const {
+    method,
+    worldSize: _worldSize,
+    ...stored
+  } = JSON.parse(readFileSync(configPath, "utf8")) as Record<string, unknown>;
   if (method !== "vader") return null;
   const config = vaderConfigSchema.parse(stored);
   const dense = join(dir, "dense.safetensors");

@@ -9,7 +9,12 @@ export type Precision = "fp32" | "bf16" | "fp16";
 
 const lowerDType = { bf16: "bfloat16", fp16: "float16" } as const;
 
-/** Runs fn with autocast on for the device type of `device` (fp32: runs it as is). */
+/**
+ * Runs fn with autocast on for the device type of `device` (fp32: runs it as is).
+ * As in PyTorch, the low-precision weight copies are cached for the whole region: a
+ * forward under noGrad that comes first caches copies without a gradient path, and a
+ * later forward of the same weights in the region would then train nothing.
+ */
 export function autocast<T>(device: Device, precision: Precision, fn: () => T): T {
   if (precision === "fp32") return fn();
   const deviceType = device.startsWith("cuda") ? "cuda" : "cpu";
