@@ -135,37 +135,20 @@ export async function runPretrain(
     config.collectiveTimeout * 1000,
   );
   try {
-    return await trainOnSource(config, resume, stopAfterStep, methodName, {
+    // Rank 0 decodes the video into the frame cache first; the others then read it.
+    const leaderSource = parallel.isLeader ? await openSource(config, wholeClips) : null;
+    parallel.averageNumber(0); // a barrier
+    const source = leaderSource ?? (await openSource(config, wholeClips));
+    return await trainWith(config, resume, stopAfterStep, methodName, {
       device,
       precision,
       runDir,
       parallel,
-      wholeClips,
+      source,
     });
   } finally {
     parallel.leave();
   }
-}
-
-async function trainOnSource(
-  config: DinoConfig | DoraConfig | VaderConfig,
-  resume: boolean,
-  stopAfterStep: number | undefined,
-  methodName: MethodName,
-  job: { device: Device; precision: Precision; runDir: string; parallel: DataParallel; wholeClips: boolean },
-): Promise<TrainSummary & { runDir: string }> {
-  const { device, precision, runDir, parallel, wholeClips } = job;
-  // Rank 0 decodes the video into the frame cache first; the others then read it.
-  const source = parallel.isLeader ? await openSource(config, wholeClips) : null;
-  parallel.averageNumber(0); // a barrier
-  const opened = source ?? (await openSource(config, wholeClips));
-  return trainWith(config, resume, stopAfterStep, methodName, {
-    ...job,
-    source: opened,
-    device,
-    precision,
-    runDir,
-  });
 }
 
 async function trainWith(

@@ -15,6 +15,7 @@ import {
   type Tensor,
   tensor,
 } from "../torch/index.ts";
+import { bytesPerElement } from "../torch/dtype.ts";
 import { InputError } from "../video/probe.ts";
 
 /** A collective failed: a rank died, hung past the timeout, or the network broke. */
@@ -174,7 +175,7 @@ export class DataParallel {
       let current: Tensor[] = [];
       let currentBytes = 0;
       for (const gradient of gradients) {
-        const bytes = gradient.numel * 4;
+        const bytes = gradient.numel * bytesPerElement(gradient.dtype);
         const last = current[current.length - 1];
         const sameKind = !last || (last.dtype === gradient.dtype && last.device === gradient.device);
         if (current.length > 0 && (!sameKind || currentBytes + bytes > bucketBytes)) {

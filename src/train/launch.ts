@@ -50,7 +50,8 @@ export function launchOptionsFrom(
   return { nprocPerNode, nnodes, nodeRank, masterAddr, masterPort: port ?? (nnodes > 1 ? 29500 : undefined) };
 }
 
-async function freePort(): Promise<number> {
+/** A TCP port nothing listens on now, for a one-machine job's rendezvous. */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);

@@ -5,7 +5,6 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -13,6 +12,7 @@ import { resolveDinoConfig } from "../../src/cli/pretrain.ts";
 import { DinoMethod } from "../../src/methods/dino.ts";
 import { manualSeed, readSafetensors, type Tensor } from "../../src/torch/index.ts";
 import { DataParallel, placementFromEnv } from "../../src/train/data_parallel.ts";
+import { freePort } from "../../src/train/launch.ts";
 import { InputError } from "../../src/video/probe.ts";
 import { scratchDir } from "../helpers/videos.ts";
 
@@ -85,17 +85,6 @@ function finished(child: ChildProcess): Promise<{ code: number | null; stdout: s
   child.stdout?.on("data", (chunk) => (stdout += chunk));
   child.stderr?.on("data", (chunk) => (stderr += chunk));
   return new Promise((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Every file under `folder`, relative, sorted. */
