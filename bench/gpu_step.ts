@@ -46,6 +46,7 @@ import {
   rand,
   scope,
 } from "../src/torch/index.ts";
+import { readStepResult } from "../src/train/method.ts";
 import { parameterGroups, placeOnDevice } from "../src/train/trainer.ts";
 
 type MethodName = "dino" | "dora";
@@ -160,13 +161,12 @@ async function oursWorker(job: Job): Promise<void> {
   const step = () =>
     scope(() => {
       const result = autocast(device, job.precision, () => method.step(images, { random, epoch: EPOCH }));
-      const loss = result.loss.item();
       optimizer.zeroGrad();
       result.loss.backward();
       clipGradNormPerParameter(studentParameters, job.clipGrad);
       optimizer.step();
       updateTeacher(method.teacher, method.student, job.teacherMomentum);
-      return loss;
+      return readStepResult(result).loss; // as the trainer: one read, after the step
     });
   // The views alone, as method.step makes them: what the reference is handed ready-made.
   const augment = () =>

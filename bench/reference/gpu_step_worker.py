@@ -292,7 +292,7 @@ else:
 
 def step():
     loss = forward_loss()
-    value = loss.item()  # DINO checks it is finite here; onevideo reads it at the same place
+    value = loss.item()  # DINO checks it is finite here; onevideo reads it once the step is queued
     optimizer.zero_grad()
     loss.backward()
     for parameter in student.parameters():  # DINO's clip_gradients: each parameter on its own

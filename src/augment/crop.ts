@@ -81,7 +81,7 @@ export function cropAndResize(images: Tensor, boxes: CropBox[], size: number): T
     const centerY = ((box.top + box.height / 2) / height) * 2 - 1;
     return [scaleX, 0, centerX, 0, scaleY, centerY];
   });
-  using matrices = tensor(theta, { shape: [count, 2, 3] }).to(images.device);
+  using matrices = tensor(theta, { shape: [count, 2, 3], device: images.device });
   using grid = F.affineGrid(matrices, [count, channels, size, size], false);
   return F.gridSample(images, grid, { mode: "bilinear", paddingMode: "border", alignCorners: false });
 }

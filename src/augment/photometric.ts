@@ -2,18 +2,30 @@
 // random parameters, as batched tensor operations that run on any device.
 import type { Random } from "../data/random.ts";
 import { callTensor } from "../torch/dispatch.ts";
-import { einsum, F, type Tensor, tensor, where } from "../torch/index.ts";
+import { F, type Tensor, tensor, where } from "../torch/index.ts";
 
 function perSample(values: number[], like: Tensor, shape: number[] = [values.length, 1, 1, 1]): Tensor {
-  using host = tensor(values, { shape });
-  return host.to(like.device);
+  return tensor(values, { shape, device: like.device });
 }
 
-/** ITU-R 601 luma, [N, 1, H, W]. */
-export function luma(images: Tensor): Tensor {
-  using weights = perSample([0.299, 0.587, 0.114], images, [1, 3, 1, 1]);
-  using weighted = images.mul(weights);
-  return weighted.sum(1, true);
+/** ITU-R 601 luma weights of R, G and B. */
+const lumaWeights = [0.299, 0.587, 0.114];
+
+/** Each sample's pixels times its own 3x3 colour matrix ([N, 3, 3], row-major, flat): one batched product. */
+function transformColors(images: Tensor, matrices: number[]): Tensor {
+  const [count, channels, height, width] = images.shape;
+  using m = perSample(matrices, images, [count, 3, 3]);
+  using flat = images.reshape(count, channels, height * width);
+  using mixed = m.matmul(flat);
+  return mixed.view(count, channels, height, width);
+}
+
+/** The 3x3 matrix that blends a pixel with its luma: factor 1 keeps it, 0 makes it gray. */
+function saturationMatrix(factor: number): number[] {
+  return Array.from({ length: 9 }, (_, k) => {
+    const [row, col] = [Math.floor(k / 3), k % 3];
+    return (1 - factor) * lumaWeights[col] + (row === col ? factor : 0);
+  });
 }
 
 export interface ColorJitterOptions {
@@ -24,36 +36,54 @@ export interface ColorJitterOptions {
   hue: number;
 }
 
+/** Per-sample factors of the colour jitter: 1 (hue 0) leaves a sample as it is. */
+export interface JitterFactors {
+  brightness: number[];
+  contrast: number[];
+  saturation: number[];
+  hue: number[];
+}
+
 /** Brightness, contrast, saturation and hue, each factor drawn per sample (torchvision's ranges). */
 export function colorJitter(images: Tensor, options: ColorJitterOptions, random: Random): Tensor {
   const count = images.size(0);
   const draw = (spread: number, identity: number, applied: boolean[]) =>
     applied.map((on) => (on ? random.uniform(identity - spread, identity + spread) : identity));
   const applied = Array.from({ length: count }, () => random.chance(options.probability));
-  const brightness = draw(options.brightness, 1, applied);
-  const contrast = draw(options.contrast, 1, applied);
-  const saturation = draw(options.saturation, 1, applied);
-  const hue = draw(options.hue, 0, applied);
+  return adjustColors(images, {
+    brightness: draw(options.brightness, 1, applied),
+    contrast: draw(options.contrast, 1, applied),
+    saturation: draw(options.saturation, 1, applied),
+    hue: draw(options.hue, 0, applied),
+  });
+}
 
-  using brightnessFactor = perSample(brightness, images);
-  using bright = images.mul(brightnessFactor).clamp(0, 1);
-  using brightLuma = luma(bright);
-  using meanLuma = brightLuma.mean([1, 2, 3], true);
-  using contrastFactor = perSample(contrast, images);
-  using contrasted = bright.sub(meanLuma).mul(contrastFactor).add(meanLuma).clamp(0, 1);
-  using gray = luma(contrasted);
-  using saturationFactor = perSample(saturation, images);
-  using saturated = contrasted.sub(gray).mul(saturationFactor).add(gray).clamp(0, 1);
+/**
+ * Brightness, contrast, saturation, then hue, each clamped to [0, 1] as torchvision does,
+ * in few passes over the pixels: contrast's mean luma from the channel means, saturation
+ * and hue as per-sample colour matrices.
+ */
+export function adjustColors(images: Tensor, factors: JitterFactors): Tensor {
+  const count = images.size(0);
+  using brightnessFactor = perSample(factors.brightness, images);
+  using bright = images.mul(brightnessFactor).clamp_(0, 1);
+  // Contrast blends with the mean luma: c * x + (1 - c) * mean.
+  using channelMeans = bright.mean([2, 3]);
+  using weights = perSample(lumaWeights, images, [3, 1]);
+  using meanLuma = channelMeans.matmul(weights).view(count, 1, 1, 1);
+  using contrastFactor = perSample(factors.contrast, images);
+  using retained = contrastFactor.rsub(1);
+  using offset = meanLuma.mul(retained);
+  using contrasted = offset.addcmul(bright, contrastFactor).clamp_(0, 1);
+  using saturated = transformColors(contrasted, factors.saturation.flatMap(saturationMatrix)).clamp_(0, 1);
   // Hue: rotate the chroma plane of YIQ by 2*pi*hue.
   const fromYiq = invert3(toYiq);
-  const matrices = hue.flatMap((shift) => {
+  const hueMatrices = factors.hue.flatMap((shift) => {
     const [c, s] = [Math.cos(2 * Math.PI * shift), Math.sin(2 * Math.PI * shift)];
     const rotation = [1, 0, 0, 0, c, -s, 0, s, c];
     return multiply3(fromYiq, multiply3(rotation, toYiq));
   });
-  using hueMatrices = perSample(matrices, images, [count, 3, 3]);
-  using rotated = einsum("nij,njhw->nihw", hueMatrices, saturated);
-  return rotated.clamp(0, 1);
+  return transformColors(saturated, hueMatrices).clamp_(0, 1);
 }
 
 const toYiq = [0.299, 0.587, 0.114, 0.596, -0.274, -0.322, 0.211, -0.523, 0.312];
@@ -84,11 +114,12 @@ function multiply3(a: number[], b: number[]): number[] {
 
 /** Replaces each sample by its luma (on all three channels) with the given probability. */
 export function randomGrayscale(images: Tensor, probability: number, random: Random): Tensor {
-  const chosen = Array.from({ length: images.size(0) }, () => Number(random.chance(probability)));
-  using mask = perSample(chosen, images).bool();
-  using gray = luma(images);
-  using grayRgb = gray.expandAs(images);
-  return where(mask, grayRgb, images);
+  const chosen = Array.from({ length: images.size(0) }, () => random.chance(probability));
+  if (!chosen.some(Boolean)) return callTensor("aten::alias", images);
+  return transformColors(
+    images,
+    chosen.flatMap((gray) => saturationMatrix(gray ? 0 : 1)),
+  );
 }
 
 /** Gaussian blur with sigma drawn per sample from sigmaRange, applied with the given probability. */
@@ -125,22 +156,32 @@ export function randomGaussianBlur(
 
 /** Inverts pixels at or above 0.5, per sample with the given probability. */
 export function randomSolarize(images: Tensor, probability: number, random: Random): Tensor {
-  const chosen = Array.from({ length: images.size(0) }, () => Number(random.chance(probability)));
+  const chosen = Array.from({ length: images.size(0) }, () => random.chance(probability));
   if (!chosen.some(Boolean)) return callTensor("aten::alias", images);
-  using mask = perSample(chosen, images).bool();
-  using bright = images.ge(0.5);
-  using both = bright.logicalAnd(mask);
+  // A sample left alone gets a threshold no pixel reaches.
+  using thresholds = perSample(
+    chosen.map((on) => (on ? 0.5 : Number.POSITIVE_INFINITY)),
+    images,
+  );
+  using bright = images.ge(thresholds);
   using inverted = images.rsub(1);
-  return where(both, inverted, images);
+  return where(bright, inverted, images);
 }
 
 export const imagenetMean: [number, number, number] = [0.485, 0.456, 0.406];
 export const imagenetStd: [number, number, number] = [0.229, 0.224, 0.225];
 
-/** (x - mean) / std per channel. */
+/** (x - mean) / std per channel, as x * (1 / std) - mean / std in one pass. */
 export function normalizeImages(images: Tensor, mean = imagenetMean, std = imagenetStd): Tensor {
-  using meanTensor = perSample(mean, images, [1, 3, 1, 1]);
-  using stdTensor = perSample(std, images, [1, 3, 1, 1]);
-  using centered = images.sub(meanTensor);
-  return centered.div(stdTensor);
+  using scale = perSample(
+    std.map((s) => 1 / s),
+    images,
+    [1, 3, 1, 1],
+  );
+  using shift = perSample(
+    mean.map((m, c) => -m / std[c]),
+    images,
+    [1, 3, 1, 1],
+  );
+  return shift.addcmul(images, scale);
 }

@@ -12,10 +12,10 @@ export interface DinoLossOptions {
 }
 
 export interface CollapseSignals {
-  /** Mean entropy of the teacher's per-sample distributions (nats). */
-  teacherEntropy: number;
+  /** Mean entropy of the teacher's per-sample distributions (nats), a scalar on the device. */
+  teacherEntropy: Tensor;
   /** KL divergence of the teacher's mean distribution from uniform (nats): log K when collapsed to one prototype. */
-  teacherKlToUniform: number;
+  teacherKlToUniform: Tensor;
 }
 
 export class DinoLoss {
@@ -84,18 +84,17 @@ export class DinoLoss {
   /** Entropy and KL-to-uniform of the teacher's sharpened distributions, to watch for collapse. */
   collapseSignals(teacherOutputs: Tensor[], teacherTemperature: number): CollapseSignals {
     return noGrad(() => {
-      let entropy = 0;
-      let meanProbs: Tensor | null = null;
-      for (const output of teacherOutputs) {
-        using probs = output.float().sub(this.center).div(teacherTemperature).softmax(-1);
-        using logProbs = probs.clampMin(1e-12).log();
-        entropy += probs.mul(logProbs).sum(-1).mean().neg().item() / teacherOutputs.length;
-        const mean = probs.mean(0);
-        meanProbs = meanProbs === null ? mean : meanProbs.add(mean);
-      }
-      using average = meanProbs!.div(teacherOutputs.length);
-      const averageEntropy = average.mul(average.clampMin(1e-12).log()).sum().neg().item();
-      return { teacherEntropy: entropy, teacherKlToUniform: Math.log(this.options.outDim) - averageEntropy };
+      // [views, B, K] in fp32 whatever precision the heads ran in.
+      using outputs = stack(teacherOutputs).float();
+      using probs = outputs.sub(this.center).div(teacherTemperature).softmax(-1);
+      using logProbs = probs.clampMin(1e-12).log();
+      using average = probs.mean([0, 1]);
+      using averageLog = average.clampMin(1e-12).log();
+      using averageEntropy = average.mul(averageLog).sum();
+      return {
+        teacherEntropy: probs.mul(logProbs).sum(-1).mean().neg(),
+        teacherKlToUniform: averageEntropy.add(Math.log(this.options.outDim)),
+      };
     });
   }
 }

@@ -118,7 +118,7 @@ export function discoverInClips(
     const patches = tokens - 1;
     const dim = headCount * headDim;
     const firstFrames = (t: Tensor) => t.view(clips, frames, ...t.shape.slice(1)).select(1, 0);
-    const index = tensor(Int32Array.from(heads)).long().to(view.device);
+    const index = tensor(heads, { dtype: "int64", device: view.device });
     // [CLS] row of the chosen heads, over the patches: [clips, k, N].
     const clsAttention = firstFrames(attention).select(2, 0).narrow(2, 1, patches).indexSelect(1, index);
     // Heads side by side: [.., N, D].
@@ -210,8 +210,7 @@ export class DoraMethod extends DinoMethod {
     }
     const signals = this.loss.collapseSignals([teacherOutput], temperature);
     this.loss.updateCenter([teacherOutput], context.parallel);
-    using area = masks.mean();
-    const maskArea = area.item();
+    const maskArea = masks.mean();
     this.lastDiscovery?.masks.dispose();
     this.lastDiscovery = { heads, masks: keep(masks) };
     for (const output of studentOutputs) output.dispose();

@@ -14,7 +14,7 @@ export function pixelInfoNce(
   keys: Tensor,
   negatives: Tensor,
   temperature: number,
-): { loss: Tensor; accuracy: number } {
+): { loss: Tensor; accuracy: Tensor } {
   using positive = queries.mul(keys).sum(1, true); // [M, 1]
   using negativeT = negatives.t();
   using negative = queries.matmul(negativeT); // [M, L]
@@ -23,7 +23,5 @@ export function pixelInfoNce(
   using target = zeros([queries.size(0)], { dtype: "int64" }).to(queries.device);
   using best = logits.detach().argmax(1);
   using hits = best.eq(0);
-  using hitRate = hits.float().mean();
-  const accuracy = hitRate.item();
-  return { loss: F.crossEntropy(logits, target), accuracy };
+  return { loss: F.crossEntropy(logits, target), accuracy: hits.float().mean() };
 }

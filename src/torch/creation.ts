@@ -54,8 +54,11 @@ function packed(values: number[], dtype: DType): ArrayBufferView {
 function finish(tensor: Tensor, options: TensorOptions): Tensor {
   let result = tensor;
   if (options.device && options.device !== "cpu") {
-    result = tensor.to(options.device);
+    // From pinned memory without blocking: a plain copy would wait for the whole GPU queue.
+    const pinned = tensor.pinMemory();
     tensor.dispose();
+    result = pinned.to(options.device, { nonBlocking: true });
+    pinned.dispose();
   }
   if (options.requiresGrad) result.requiresGrad_(true);
   return result;

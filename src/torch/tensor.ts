@@ -342,6 +342,11 @@ export class Tensor implements ScopedTensor {
     return callTensor("aten::minimum", this, other);
   }
 
+  /** this + value * tensor1 * tensor2, broadcast: one pass where mul then add makes two. */
+  addcmul(tensor1: Tensor, tensor2: Tensor, value = 1): Tensor {
+    return callTensor("aten::addcmul", this, tensor1, tensor2, value);
+  }
+
   /** this + weight * (end - this). */
   lerp(end: Tensor, weight: number): Tensor {
     return callTensor("aten::lerp.Scalar", this, end, weight);

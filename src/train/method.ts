@@ -1,14 +1,31 @@
 // What the training loop needs from a method; it knows nothing else about it.
 import type { Random } from "../data/random.ts";
 import type { Module } from "../nn/index.ts";
-import type { Tensor } from "../torch/index.ts";
+import { stack, type Tensor } from "../torch/index.ts";
 import type { DataParallel } from "./data_parallel.ts";
 
 export interface StepResult {
   /** The scalar to minimise; the loop runs backward on it. */
   loss: Tensor;
-  /** Extra figures to log (e.g. collapse signals). */
-  metrics: Record<string, number>;
+  /**
+   * Extra figures to log (e.g. collapse signals). A figure computed on the device stays
+   * a scalar tensor: the loop reads them all with the loss in one transfer after the
+   * step, so the host never waits for the GPU mid-step.
+   */
+  metrics: Record<string, number | Tensor>;
+}
+
+/** The loss and every metric as numbers: one read from the device for all of them. */
+export function readStepResult(result: StepResult): { loss: number; metrics: Record<string, number> } {
+  const entries = Object.entries(result.metrics);
+  const onDevice = entries.filter((entry): entry is [string, Tensor] => typeof entry[1] !== "number");
+  const scalars = [result.loss, ...onDevice.map(([, value]) => value)].map((value) => value.detach().float());
+  const [loss, ...values] = stack(scalars).toArray();
+  const read = new Map(onDevice.map(([name], i) => [name, values[i]]));
+  const metrics = Object.fromEntries(
+    entries.map(([name, value]) => [name, typeof value === "number" ? value : read.get(name)!]),
+  );
+  return { loss, metrics };
 }
 
 export interface StepContext {

@@ -21,7 +21,7 @@ import { InputError } from "../video/probe.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { DataParallel } from "./data_parallel.ts";
 import { GradScaler } from "./grad_scaler.ts";
-import type { TrainableMethod } from "./method.ts";
+import { readStepResult, type TrainableMethod } from "./method.ts";
 import { Progress } from "./progress.ts";
 import { buildSchedules, type ScheduleSettings } from "./schedules.ts";
 
@@ -167,13 +167,6 @@ export async function train(options: {
       const result = autocast(device, precision, () =>
         method.step(images, { random, epoch: iteration / itersPerEpoch, parallel }),
       );
-      // The mean over ranks, so every rank logs and stops on the same value.
-      const value = parallel.averageNumber(result.loss.item());
-      if (!Number.isFinite(value)) {
-        throw new TrainingError(
-          `the loss became ${value} at step ${iteration}; lower --lr, raise --clip-grad or check the input`,
-        );
-      }
       optimizer.zeroGrad();
       if (scaler) scaler.scaleLoss(result.loss).backward();
       else result.loss.backward();
@@ -184,7 +177,17 @@ export async function train(options: {
       if (epoch < settings.freezeLastLayerEpochs) for (const parameter of lastLayer) parameter.grad = null;
       if (finite) optimizer.step(); // an fp16 step whose gradients overflowed is skipped
       updateTeacher(method.teacher, method.student, schedules.teacherMomentum[iteration]);
-      return { loss: value, metrics: result.metrics, loaded };
+      // Read once the whole step is queued, so the GPU never waits for the host mid-step. A
+      // non-finite loss has spoilt this step's update, but no checkpoint holds it.
+      const read = readStepResult(result);
+      // The mean over ranks, so every rank logs and stops on the same value.
+      const value = parallel.averageNumber(read.loss);
+      if (!Number.isFinite(value)) {
+        throw new TrainingError(
+          `the loss became ${value} at step ${iteration}; lower --lr, raise --clip-grad or check the input`,
+        );
+      }
+      return { loss: value, metrics: read.metrics, loaded };
     });
     const finished = performance.now();
     dataMs += loaded - began;

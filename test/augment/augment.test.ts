@@ -5,6 +5,7 @@ import { cropAndResize, randomResizedCrops, sampleCropBox } from "../../src/augm
 import { multiCrop } from "../../src/augment/multicrop.ts";
 import { dinoMultiCrop } from "../../src/augment/options.ts";
 import {
+  adjustColors,
   colorJitter,
   normalizeImages,
   randomGaussianBlur,
@@ -79,6 +80,36 @@ test("photometric transforms do what they say", () => {
   assert.ok(jittered.min().item() >= 0 && jittered.max().item() <= 1);
   const normalized = normalizeImages(full([1, 3, 2, 2], 0.485));
   assert.ok(Math.abs(normalized.select(1, 0).mean().item()) < 1e-6);
+});
+
+test("colour jitter matches torchvision's formulas pixel by pixel (hue 0.5 turns a pixel to 2 * luma - pixel)", () => {
+  const images = rand([2, 3, 4, 5]);
+  const factors = { brightness: [1.2, 0.8], contrast: [0.7, 1.3], saturation: [1.3, 0.5], hue: [0.5, 0] };
+  const adjusted = adjustColors(images, factors).toArray();
+  const pixels = images.toArray();
+  const plane = 4 * 5;
+  const clamp = (v: number) => Math.min(1, Math.max(0, v));
+  const luma = (rgb: number[]) => 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2];
+  let worst = 0;
+  for (let n = 0; n < 2; n++) {
+    const rgbAt = (p: number) => [0, 1, 2].map((c) => pixels[(n * 3 + c) * plane + p]);
+    const bright = Array.from({ length: plane }, (_, p) =>
+      rgbAt(p).map((v) => clamp(v * factors.brightness[n])),
+    );
+    const meanLuma = bright.reduce((sum, rgb) => sum + luma(rgb), 0) / plane;
+    for (let p = 0; p < plane; p++) {
+      const [c, s, h] = [factors.contrast[n], factors.saturation[n], factors.hue[n]];
+      const contrasted = bright[p].map((v) => clamp(c * v + (1 - c) * meanLuma));
+      const gray = luma(contrasted);
+      const saturated = contrasted.map((v) => clamp(s * v + (1 - s) * gray));
+      const y = luma(saturated);
+      const hued = h === 0.5 ? saturated.map((v) => clamp(2 * y - v)) : saturated;
+      for (let ch = 0; ch < 3; ch++) {
+        worst = Math.max(worst, Math.abs(adjusted[(n * 3 + ch) * plane + p] - hued[ch]));
+      }
+    }
+  }
+  assert.ok(worst < 1e-5, `max difference ${worst}`);
 });
 
 test("DINO multi-crop makes two global and N local normalised views", () => {

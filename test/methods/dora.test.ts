@@ -5,6 +5,7 @@ import { test } from "node:test";
 import { Random } from "../../src/data/random.ts";
 import { chooseHeads, doraConfigSchema, DoraMethod } from "../../src/methods/dora.ts";
 import { manualSeed, rand } from "../../src/torch/index.ts";
+import { readStepResult } from "../../src/train/method.ts";
 
 test("k distinct heads, drawn afresh each step, reproducibly", () => {
   const random = new Random(5);
@@ -37,8 +38,9 @@ test("a step discovers masks for every frame and object and trains the student",
   manualSeed(0);
   const method = new DoraMethod(doraConfigSchema.parse(tiny));
   const clips = rand([2 * 3, 3, 40, 48]); // two clips of three frames
-  const { loss, metrics } = method.step(clips, { random: new Random(1), epoch: 0 });
-  assert.ok(Number.isFinite(loss.item()));
+  const result = method.step(clips, { random: new Random(1), epoch: 0 });
+  const { loss, metrics } = readStepResult(result);
+  assert.ok(Number.isFinite(loss));
   const { heads, masks } = method.lastDiscovery!;
   assert.equal(heads.length, 2);
   assert.deepEqual(masks.shape, [2, 3, 2, 32, 32]);
@@ -46,7 +48,7 @@ test("a step discovers masks for every frame and object and trains the student",
   assert.ok([...values].every((value) => value === 0 || value === 1));
   // Thresholding at the mean keeps some patches and drops others in every map.
   assert.ok(metrics.mask_area > 0 && metrics.mask_area < 1, `mask area ${metrics.mask_area}`);
-  loss.backward();
+  result.loss.backward();
   const grads = method.student.parameters().filter((parameter) => parameter.grad !== null);
   assert.ok(grads.length > 0, "the student gets gradients");
   assert.ok(

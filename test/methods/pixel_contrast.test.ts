@@ -29,7 +29,7 @@ test("pixel InfoNCE equals the hand-computed cross-entropy with the positive fir
   const { loss, accuracy } = pixelInfoNce(queries, keys, negatives, temperature);
   assert.ok(Math.abs(loss.item() - expected) < 1e-6, `${loss.item()} vs ${expected}`);
   // Row 1's best is the negative (0.8 > 0.6); row 2's positive ties a negative and argmax keeps the first.
-  assert.equal(accuracy, 0.5);
+  assert.equal(accuracy.item(), 0.5);
 });
 
 test("pixel InfoNCE's gradient matches finite differences through the normalisation", () => {

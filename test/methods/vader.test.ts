@@ -9,6 +9,7 @@ import { loadDenseFeatures } from "../../src/eval/dense_features.ts";
 import { updateTeacher } from "../../src/methods/ema.ts";
 import { type VaderConfig, VaderMethod } from "../../src/methods/vader.ts";
 import { manualSeed, noGrad, rand, readSafetensors, scope } from "../../src/torch/index.ts";
+import { readStepResult } from "../../src/train/method.ts";
 import { buildSchedules } from "../../src/train/schedules.ts";
 import { scratchDir, syntheticVideo } from "../helpers/videos.ts";
 
@@ -63,8 +64,7 @@ test("a step: P pairs per image, their keys enter the queue, the momentum encode
   const random = new Random(3);
   const images = rand([2, 3, 40, 48]);
   const { loss, metrics } = scope(() => {
-    const result = method.step(images, { random, epoch: 0 });
-    return { loss: result.loss.item(), metrics: result.metrics };
+    return readStepResult(method.step(images, { random, epoch: 0 }));
   });
   assert.ok(Number.isFinite(loss) && loss > 0);
   // Both views cover at least 20% of the frame, so most images have 8 matched pairs.
@@ -84,7 +84,7 @@ test("frame pairs: views A and B come from frames t and t + gap of each clip", (
   manualSeed(4);
   const method = new VaderMethod(vader({ video: "v.mp4", clipLength: 3, frameGap: 2 }));
   const clips = rand([2 * 3, 3, 32, 32]);
-  const { metrics } = scope(() => method.step(clips, { random: new Random(5), epoch: 0 }));
+  const { metrics } = scope(() => readStepResult(method.step(clips, { random: new Random(5), epoch: 0 })));
   assert.equal(Number(method.queue.pointer.item()), metrics.matched_pairs * 2);
 });
 

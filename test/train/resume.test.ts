@@ -82,3 +82,19 @@ test("a finished DoRA run holds pictures of the objects its teacher tracks", () 
   const [width, height] = [png.readUInt32BE(16), png.readUInt32BE(20)];
   assert.ok(width > 3 * height, `${width} x ${height}`);
 });
+
+test("a loss that becomes NaN ends the run in one line; the checkpoint before it stays intact", async () => {
+  const out = join(dir, "dino-diverged");
+  const diverging = { ...config("dino", out), lr: 1e30, checkpointEvery: 1 };
+  await assert.rejects(runPretrain(diverging, false, undefined, "dino"), (error: Error) => {
+    assert.equal(error.name, "TrainingError");
+    assert.match(error.message, /^the loss became NaN at step \d+; lower --lr/);
+    return true;
+  });
+  const saved = readdirSync(join(out, "checkpoints")).sort();
+  assert.ok(saved.length >= 1, "the steps before the NaN were saved");
+  const last = readSafetensors(join(out, "checkpoints", saved.at(-1)!)).tensors;
+  for (const [name, tensor] of last) {
+    if (tensor.dtype === "float32") assert.ok(tensor.isfinite().all().item(), `${name} is finite`);
+  }
+});
