@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <memory>
+#include <mutex>
 
 #if __has_include(<gloo/context.h>) && __has_include(<torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>)
 #define ONEVIDEO_GLOO 1
@@ -16,6 +17,9 @@
 #undef ONEVIDEO_NCCL
 #endif
 #if defined(ONEVIDEO_GLOO) || defined(ONEVIDEO_NCCL)
+#include <torch/csrc/autograd/function.h>
+#include <torch/csrc/autograd/utils/lambda_post_hook.h>
+#include <torch/csrc/autograd/variable.h>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #endif
 
@@ -164,7 +168,160 @@ Napi::Value broadcast(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// ---- gradient averaging overlapped with backward, as DDP's reducer ----
+//
+// A hook on each parameter's gradient accumulator marks its gradient ready; the moment
+// a bucket's last gradient is in, the bucket is flattened and its all-reduce launched,
+// while backward goes on with the layers below. Buckets launch in a fixed order (the
+// same on every rank, as collectives must be issued), so a bucket that fills early waits
+// for the ones before it. What backward never reached is launched when it ends.
+struct Reducer {
+  std::vector<at::Tensor> params;
+  // A parameter holds its accumulator only weakly: kept here, our hooks stay on it.
+  std::vector<std::shared_ptr<torch::autograd::Node>> accumulators;
+  std::vector<std::vector<size_t>> buckets;  // parameter indices, in reverse parameter order
+  std::vector<size_t> bucketOf;
+  // Per backward: gradients each bucket still waits for, and what was launched.
+  std::vector<size_t> waiting;
+  std::vector<at::Tensor> flats;
+  std::vector<std::vector<size_t>> members;  // the parameters whose gradients each flat holds
+  std::vector<c10::intrusive_ptr<c10d::Work>> works;
+  size_t next = 0;
+  size_t launchedDuringBackward = 0;
+  bool armed = false;
+  std::mutex mutex;
+};
+
+std::shared_ptr<Reducer> reducer;
+
+// Flattens bucket b's gradients (those that exist) and starts their sum across ranks.
+void launchBucket(Reducer& r, size_t b) {
+  std::vector<at::Tensor> pieces;
+  for (size_t i : r.buckets[b]) {
+    const at::Tensor& gradient = r.params[i].grad();
+    if (!gradient.defined()) continue;
+    pieces.push_back(gradient.reshape({-1}));
+    r.members[b].push_back(i);
+  }
+  if (pieces.empty()) return;
+  r.flats[b] = at::cat(pieces);
+  std::vector<at::Tensor> one{r.flats[b]};
+  c10d::AllreduceOptions options;
+  options.reduceOp = c10d::ReduceOp::SUM;
+  r.works[b] = group->allreduce(one, options);
+}
+
+void launchReadyBuckets(Reducer& r) {
+  while (r.next < r.buckets.size() && r.waiting[r.next] == 0) launchBucket(r, r.next++);
+}
+
+std::shared_ptr<Reducer> buildReducer(const std::vector<at::Tensor>& params, int64_t bucketBytes) {
+  auto r = std::make_shared<Reducer>();
+  std::weak_ptr<Reducer> weak = r;
+  for (const auto& param : params) {
+    if (!param.requires_grad()) continue;
+    size_t index = r->params.size();
+    r->params.push_back(param);
+    auto accumulator = torch::autograd::impl::grad_accumulator(param);
+    accumulator->add_post_hook(std::make_unique<torch::autograd::utils::LambdaPostHook>(
+        [weak, index](const torch::autograd::variable_list& outputs, const torch::autograd::variable_list&) {
+          if (auto owner = weak.lock()) {
+            std::lock_guard<std::mutex> lock(owner->mutex);
+            size_t b = owner->bucketOf[index];
+            if (owner->armed && owner->waiting[b] > 0 && --owner->waiting[b] == 0) {
+              size_t before = owner->next;
+              launchReadyBuckets(*owner);
+              owner->launchedDuringBackward += owner->next - before;
+            }
+          }
+          return outputs;
+        }));
+    r->accumulators.push_back(std::move(accumulator));
+  }
+  // Reverse order, as backward produces the gradients; one dtype and device per bucket.
+  r->bucketOf.resize(r->params.size());
+  int64_t bytes = 0;
+  for (size_t k = r->params.size(); k-- > 0;) {
+    const auto& param = r->params[k];
+    int64_t size = param.numel() * static_cast<int64_t>(param.element_size());
+    bool fresh = r->buckets.empty();
+    if (!fresh) {
+      const auto& last = r->params[r->buckets.back().back()];
+      fresh = last.scalar_type() != param.scalar_type() || last.device() != param.device() || bytes + size > bucketBytes;
+    }
+    if (fresh) {
+      r->buckets.emplace_back();
+      bytes = 0;
+    }
+    r->buckets.back().push_back(k);
+    r->bucketOf[k] = r->buckets.size() - 1;
+    bytes += size;
+  }
+  return r;
+}
+
+bool sameParameters(const Reducer& r, const std::vector<at::Tensor>& params) {
+  std::vector<const c10::TensorImpl*> wanted;
+  for (const auto& param : params)
+    if (param.requires_grad()) wanted.push_back(param.unsafeGetTensorImpl());
+  if (wanted.size() != r.params.size()) return false;
+  for (size_t i = 0; i < wanted.size(); i++)
+    if (wanted[i] != r.params[i].unsafeGetTensorImpl()) return false;
+  return true;
+}
+
+// armGradientAverage(params[], bucketBytes): the next backward launches buckets as they fill.
+Napi::Value armGradientAverage(const Napi::CallbackInfo& info) {
+  requireGroup("armGradientAverage");
+  auto params = toTensorVector(info[0], "armGradientAverage parameters");
+  int64_t bucketBytes = info[1].As<Napi::Number>().Int64Value();
+  if (!reducer || !sameParameters(*reducer, params)) reducer = buildReducer(params, bucketBytes);
+  std::lock_guard<std::mutex> lock(reducer->mutex);
+  Reducer& r = *reducer;
+  size_t count = r.buckets.size();
+  r.waiting.assign(count, 0);
+  for (size_t b = 0; b < count; b++) r.waiting[b] = r.buckets[b].size();
+  r.flats.assign(count, at::Tensor());
+  r.members.assign(count, {});
+  r.works.assign(count, {});
+  r.next = 0;
+  r.launchedDuringBackward = 0;
+  r.armed = true;
+  return info.Env().Undefined();
+}
+
+// finishGradientAverage() -> [buckets, launched during backward]: launches what backward
+// left, waits for every bucket, and writes the mean over ranks back into the gradients.
+Napi::Value finishGradientAverage(const Napi::CallbackInfo& info) {
+  Group& g = requireGroup("finishGradientAverage");
+  if (!reducer || !reducer->armed) throw std::runtime_error("finishGradientAverage: call armGradientAverage first");
+  Reducer& r = *reducer;
+  std::lock_guard<std::mutex> lock(r.mutex);
+  r.armed = false;
+  while (r.next < r.buckets.size()) launchBucket(r, r.next++);
+  at::NoGradGuard noGrad;
+  for (size_t b = 0; b < r.buckets.size(); b++) {
+    if (!r.works[b]) continue;
+    r.works[b]->wait(g.timeout);
+    r.flats[b].div_(g.worldSize);
+    int64_t offset = 0;
+    for (size_t i : r.members[b]) {
+      at::Tensor gradient = r.params[i].mutable_grad();
+      int64_t count = gradient.numel();
+      gradient.copy_(r.flats[b].narrow(0, offset, count).view(gradient.sizes()));
+      offset += count;
+    }
+  }
+  Napi::Array result = Napi::Array::New(info.Env(), 2);
+  result.Set(0u, Napi::Number::New(info.Env(), static_cast<double>(r.buckets.size())));
+  result.Set(1u, Napi::Number::New(info.Env(), static_cast<double>(r.launchedDuringBackward)));
+  r.flats.assign(r.buckets.size(), at::Tensor());
+  r.works.assign(r.buckets.size(), {});
+  return result;
+}
+
 Napi::Value destroyProcessGroup(const Napi::CallbackInfo& info) {
+  reducer.reset();
   if (group) {
     group->release();
     group.reset();
@@ -192,6 +349,8 @@ Napi::Value unavailable(const Napi::CallbackInfo&) {
 Napi::Value initProcessGroup(const Napi::CallbackInfo& info) { return unavailable(info); }
 Napi::Value allReduce(const Napi::CallbackInfo& info) { return unavailable(info); }
 Napi::Value broadcast(const Napi::CallbackInfo& info) { return unavailable(info); }
+Napi::Value armGradientAverage(const Napi::CallbackInfo& info) { return unavailable(info); }
+Napi::Value finishGradientAverage(const Napi::CallbackInfo& info) { return unavailable(info); }
 Napi::Value destroyProcessGroup(const Napi::CallbackInfo& info) { return info.Env().Undefined(); }
 Napi::Value distributedBackends(const Napi::CallbackInfo& info) { return Napi::Array::New(info.Env()); }
 
@@ -203,6 +362,8 @@ void registerDistributed(Napi::Env env, Napi::Object exports) {
   exportFunction(env, exports, "initProcessGroup", initProcessGroup);
   exportFunction(env, exports, "allReduce", allReduce);
   exportFunction(env, exports, "broadcast", broadcast);
+  exportFunction(env, exports, "armGradientAverage", armGradientAverage);
+  exportFunction(env, exports, "finishGradientAverage", finishGradientAverage);
   exportFunction(env, exports, "destroyProcessGroup", destroyProcessGroup);
   exportFunction(env, exports, "distributedBackends", distributedBackends);
 }

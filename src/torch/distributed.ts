@@ -42,6 +42,30 @@ export function broadcast(tensors: Tensor[], root = 0): void {
     );
 }
 
+/** How the last gradient average went: its buckets, and how many started before backward ended. */
+export interface GradientAverageReport {
+  buckets: number;
+  launchedDuringBackward: number;
+}
+
+/**
+ * Makes the next backward average the gradients of `parameters` across ranks as they
+ * come, as DDP does: buckets of about `bucketBytes` (reverse parameter order, one dtype
+ * each) start their all-reduce the moment their last gradient is in.
+ */
+export function armGradientAverage(parameters: Tensor[], bucketBytes: number): void {
+  native.armGradientAverage(
+    parameters.map((parameter) => parameter.handle),
+    bucketBytes,
+  );
+}
+
+/** Sends what backward left (gradients it never reached), waits, and writes the means into the gradients. */
+export function finishGradientAverage(): GradientAverageReport {
+  const [buckets, launchedDuringBackward] = native.finishGradientAverage();
+  return { buckets, launchedDuringBackward };
+}
+
 export function destroyProcessGroup(): void {
   native.destroyProcessGroup();
 }

@@ -27,10 +27,13 @@ export { type DType, isFloatingDType } from "./dtype.ts";
 export * as F from "./functional.ts";
 export {
   allReduce,
+  armGradientAverage,
   type Backend,
   broadcast,
   destroyProcessGroup,
   distributedBackends,
+  finishGradientAverage,
+  type GradientAverageReport,
   initProcessGroup,
   type ProcessGroupOptions,
 } from "./distributed.ts";

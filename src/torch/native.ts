@@ -67,6 +67,8 @@ export interface NativeAddon {
   }): void;
   allReduce(tensors: NativeHandle[], op: string): void;
   broadcast(tensors: NativeHandle[], root: number): void;
+  armGradientAverage(parameters: NativeHandle[], bucketBytes: number): void;
+  finishGradientAverage(): [number, number];
   destroyProcessGroup(): void;
   distributedBackends(): string[];
   autocastEnter(device: string, dtype: number): [boolean, number];

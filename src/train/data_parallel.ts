@@ -1,21 +1,22 @@
 // Data-parallel training over c10d, as PyTorch's DDP does it: every rank holds the whole
-// model, reads its own share of each batch, and after backward the gradients are averaged
-// across ranks in buckets, so every rank takes the same optimiser step. A single process
+// model, reads its own share of each batch, and the gradients are averaged across ranks
+// in buckets during backward, so every rank takes the same optimiser step. A single process
 // is the same object with world size 1, where every collective is a no-op.
 import type { Module } from "../nn/index.ts";
 import {
   allReduce,
+  armGradientAverage,
   type Backend,
   broadcast,
-  cat,
   destroyProcessGroup,
   distributedBackends,
+  finishGradientAverage,
+  type GradientAverageReport,
   initProcessGroup,
   noGrad,
   type Tensor,
   tensor,
 } from "../torch/index.ts";
-import { bytesPerElement } from "../torch/dtype.ts";
 import { InputError } from "../video/probe.ts";
 
 /** A collective failed: a rank died, hung past the timeout, or the network broke. */
@@ -159,55 +160,22 @@ export class DataParallel {
   }
 
   /**
-   * Averages the gradients of `parameters` across ranks: flattened into ~25 MB buckets of
-   * one dtype and device (in reverse order, as backward produces them), every bucket's
-   * all-reduce launched before the first is waited on, then copied back.
+   * Backward on `loss` with the gradients of `parameters` averaged across ranks as they
+   * come (DDP's overlap): ~25 MB buckets start their all-reduce while backward goes on
+   * with the layers below; gradients backward never reached are sent when it ends.
    */
-  averageGradients(parameters: Tensor[]): void {
-    if (!this.isDistributed) return;
-    noGrad(() => {
-      // In reverse, as backward produces them; each .grad read is a new handle to dispose.
-      const gradients = parameters
-        .map((parameter) => parameter.grad)
-        .filter((gradient): gradient is Tensor => gradient !== null)
-        .reverse();
-      const buckets: Tensor[][] = [];
-      let current: Tensor[] = [];
-      let currentBytes = 0;
-      for (const gradient of gradients) {
-        const bytes = gradient.numel * bytesPerElement(gradient.dtype);
-        const last = current[current.length - 1];
-        const sameKind = !last || (last.dtype === gradient.dtype && last.device === gradient.device);
-        if (current.length > 0 && (!sameKind || currentBytes + bytes > bucketBytes)) {
-          buckets.push(current);
-          current = [];
-          currentBytes = 0;
-        }
-        current.push(gradient);
-        currentBytes += bytes;
-      }
-      if (current.length > 0) buckets.push(current);
-      const flats = buckets.map((bucket) => {
-        const pieces = bucket.map((gradient) => gradient.view(-1));
-        const flat = cat(pieces, 0);
-        for (const piece of pieces) piece.dispose();
-        return flat;
-      });
-      this.collective("averaging gradients", () => allReduce(flats, "sum"));
-      flats.forEach((flat, index) => {
-        flat.div_(this.worldSize);
-        let offset = 0;
-        for (const gradient of buckets[index]) {
-          const count = gradient.numel;
-          using piece = flat.narrow(0, offset, count);
-          using shaped = piece.view(...gradient.shape);
-          gradient.copy_(shaped);
-          offset += count;
-          gradient.dispose();
-        }
-        flat.dispose();
-      });
+  backward(loss: Tensor, parameters: Tensor[]): GradientAverageReport | null {
+    if (!this.isDistributed) {
+      loss.backward();
+      return null;
+    }
+    let report: GradientAverageReport | null = null;
+    this.collective("averaging gradients", () => {
+      armGradientAverage(parameters, bucketBytes);
+      loss.backward();
+      report = finishGradientAverage();
     });
+    return report;
   }
 
   leave(): void {

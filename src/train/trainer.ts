@@ -168,9 +168,7 @@ export async function train(options: {
         method.step(images, { random, epoch: iteration / itersPerEpoch, parallel }),
       );
       optimizer.zeroGrad();
-      if (scaler) scaler.scaleLoss(result.loss).backward();
-      else result.loss.backward();
-      parallel.averageGradients(studentParameters);
+      parallel.backward(scaler ? scaler.scaleLoss(result.loss) : result.loss, studentParameters);
       const finite = scaler ? scaler.unscale(studentParameters) : true;
       scaler?.update(finite);
       if (settings.clipGrad > 0) clipGradNormPerParameter(studentParameters, settings.clipGrad);

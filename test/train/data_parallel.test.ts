@@ -405,9 +405,10 @@ test("a single process's collectives do nothing", () => {
   single.leave();
 });
 
-test("DataParallel averages gradients over buckets of each dtype, numbers and broadcasts across 2 processes", async () => {
-  // Gradients in reverse order: [last] f32, [double] f64, [big] f32 alone (28 MB > a
-  // 25 MB bucket), then [small2, small] f32 together; `none` has no gradient.
+test("DataParallel averages gradients during backward in buckets of each dtype, numbers and broadcasts across 2 processes", async () => {
+  // Buckets in reverse parameter order: [last, none] f32, [double] f64, [big] f32 alone
+  // (28 MB > a 25 MB bucket), then [small2, small] f32; `none` gets no gradient. Each
+  // parameter's gradient is the tensor it multiplies in the loss.
   const torch = pathToFileURL(join(root, "src/torch/index.ts")).href;
   const dataParallel = pathToFileURL(join(root, "src/train/data_parallel.ts")).href;
   const worker = join(dir, "collectives-worker.ts");
@@ -418,22 +419,32 @@ import { DataParallel, placementFromEnv } from ${JSON.stringify(dataParallel)};
 const parallel = DataParallel.join(placementFromEnv(), "gloo", 20000);
 const r = parallel.rank;
 const small = zeros([3, 5], { requiresGrad: true });
-small.grad = arange(15, undefined, 1, { dtype: "float32" }).reshape(3, 5).mul(r + 1);
 const small2 = zeros([2], { requiresGrad: true });
-small2.grad = tensor(r === 0 ? [1, -1] : [3, 5]);
 const big = zeros([7_000_000], { requiresGrad: true });
-big.grad = full([7_000_000], r === 0 ? 1 : 2);
 const double = zeros([4], { dtype: "float64", requiresGrad: true });
-double.grad = tensor([1, 2, 3, 4], { dtype: "float64" }).mul(r === 0 ? 1 : 3);
 const none = zeros([2], { requiresGrad: true });
 const last = zeros([2, 2], { requiresGrad: true });
-last.grad = tensor(r === 0 ? [[1, 0], [0, 0]] : [[0, 0], [0, 1]]);
-parallel.averageGradients([small, small2, big, double, none, last]);
+const targets = [
+  [small, arange(15, undefined, 1, { dtype: "float32" }).reshape(3, 5).mul(r + 1)],
+  [small2, tensor(r === 0 ? [1, -1] : [3, 5])],
+  [big, full([7_000_000], r === 0 ? 1 : 2)],
+  [double, tensor([1, 2, 3, 4], { dtype: "float64" }).mul(r === 0 ? 1 : 3)],
+  [last, tensor(r === 0 ? [[1, 0], [0, 0]] : [[0, 0], [0, 1]])],
+];
+const lossOf = () => targets.map(([p, g]) => p.mul(g).sum()).reduce((a, b) => a.add(b));
+// The bucket holding \`none\` never fills: nothing may start before it, all is sent at the end.
+const withUnused = parallel.backward(lossOf(), [small, small2, big, double, none, last]);
+const grads = { small: small.grad.toArray(), small2: small2.grad.toArray() };
+for (const p of [small, small2, big, double, last]) p.grad = null;
+// Every parameter used: each bucket starts during backward.
+const allUsed = parallel.backward(lossOf(), [small, small2, big, double, last]);
 const weights = tensor([r * 10 + 1, r]);
 parallel.broadcastTensors([weights]);
 console.log(JSON.stringify({
-  small: small.grad.toArray(),
-  small2: small2.grad.toArray(),
+  withUnused,
+  allUsed,
+  ...grads,
+  same: small.grad.toArray().join() === grads.small.join(),
   big: [big.grad.min().item(), big.grad.max().item()],
   double: [double.grad.dtype, ...double.grad.toArray()],
   none: none.grad === null,
@@ -464,8 +475,11 @@ parallel.leave();
     ),
   );
   const expected = {
+    withUnused: { buckets: 4, launchedDuringBackward: 0 },
+    allUsed: { buckets: 4, launchedDuringBackward: 4 },
     small: Array.from({ length: 15 }, (_, i) => i * 1.5),
     small2: [2, 2],
+    same: true,
     big: [1.5, 1.5],
     double: ["float64", 2, 4, 6, 8],
     none: true,
