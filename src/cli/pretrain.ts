@@ -263,7 +263,10 @@ export async function pretrainCommand(argv: string[]): Promise<void> {
     const code = await launchLocalWorkers({
       ...launchOptionsFrom(launcher),
       workerArgs: ["pretrain", ...withoutLauncherFlags(argv)],
-      graceMs: config.collectiveTimeout * 1000 + 10_000,
+      // Long enough for the others to print their own line (a peer's death breaks their next
+      // collective at once), short enough that one waiting at the rendezvous for a rank that
+      // died before joining is not left there for the whole timeout.
+      graceMs: Math.min(config.collectiveTimeout, 30) * 1000,
     });
     process.exitCode = code;
     return;

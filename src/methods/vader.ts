@@ -201,10 +201,12 @@ export class VaderMethod implements TrainableMethod {
     // A snapshot: the queue changes in place before backward runs.
     const negatives = this.queue.embeddings.clone();
     const { loss, accuracy } = pixelInfoNce(queries, keys, negatives, this.config.temperature);
+    // Every rank's keys, in rank order, as MoCo enqueues them: the ranks' queues stay equal.
+    const allKeys = context.parallel?.gatherRows(keys) ?? keys;
     const fresh =
-      keys.size(0) > this.queue.length
-        ? keys.narrow(0, keys.size(0) - this.queue.length, this.queue.length)
-        : keys;
+      allKeys.size(0) > this.queue.length
+        ? allKeys.narrow(0, allKeys.size(0) - this.queue.length, this.queue.length)
+        : allKeys;
     this.queue.enqueue(fresh);
     return {
       loss,

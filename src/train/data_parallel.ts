@@ -12,10 +12,12 @@ import {
   distributedBackends,
   finishGradientAverage,
   type GradientAverageReport,
+  type Device,
   initProcessGroup,
   noGrad,
   type Tensor,
   tensor,
+  zeros,
 } from "../torch/index.ts";
 import { InputError } from "../video/probe.ts";
 
@@ -141,10 +143,15 @@ export class DataParallel {
     });
   }
 
+  /** Where host numbers go to be reduced: NCCL reduces only tensors on this rank's GPU. */
+  private get scratchDevice(): Device {
+    return this.backend === "nccl" ? `cuda:${this.localRank}` : "cpu";
+  }
+
   /** The mean over ranks of one number per rank (e.g. the loss, so every rank sees the same one). */
   averageNumber(value: number): number {
     if (!this.isDistributed) return value;
-    using holder = tensor([value], { dtype: "float64" });
+    using holder = tensor([value], { dtype: "float64", device: this.scratchDevice });
     this.averageInPlace([holder]);
     return holder.item();
   }
@@ -154,9 +161,28 @@ export class DataParallel {
     if (!this.isDistributed) return [value];
     const slots = new Float64Array(this.worldSize);
     slots[this.rank] = value;
-    using holder = tensor(slots);
+    using holder = tensor(slots, { device: this.scratchDevice });
     this.collective("gathering per-rank state", () => allReduce([holder], "sum"));
     return holder.toArray();
+  }
+
+  /**
+   * Every rank's rows of `rows` ([count, ...], counts may differ), stacked in rank order on
+   * every rank: MoCo's gather of the keys, so all ranks' queues stay the same. One process:
+   * `rows` itself.
+   */
+  gatherRows(rows: Tensor): Tensor {
+    if (!this.isDistributed) return rows;
+    const counts = this.gatherNumbers(rows.size(0));
+    const offset = counts.slice(0, this.rank).reduce((sum, count) => sum + count, 0);
+    const total = counts.reduce((sum, count) => sum + count, 0);
+    const gathered = zeros([total, ...rows.shape.slice(1)], { dtype: rows.dtype, device: rows.device });
+    noGrad(() => {
+      using own = gathered.narrow(0, offset, rows.size(0));
+      own.copy_(rows);
+    });
+    this.collective("gathering rows", () => allReduce([gathered], "sum"));
+    return gathered;
   }
 
   /**

@@ -1,8 +1,8 @@
 // The local launcher behind `--nproc-per-node N`, torchrun's job done the same way: N
 // worker processes of this command on this machine, each told its place by torchrun's
 // environment variables, the machine's cores shared among them. When one worker fails,
-// the others are given the collective timeout to notice and stop, then ended; the
-// launcher's exit code is the job's.
+// the job has failed: the others are given a short grace to notice and stop, then ended;
+// the launcher's exit code is the job's.
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { availableParallelism } from "node:os";

@@ -8,7 +8,8 @@ import { Random } from "../../src/data/random.ts";
 import { loadDenseFeatures } from "../../src/eval/dense_features.ts";
 import { updateTeacher } from "../../src/methods/ema.ts";
 import { type VaderConfig, VaderMethod } from "../../src/methods/vader.ts";
-import { manualSeed, noGrad, rand, readSafetensors, scope } from "../../src/torch/index.ts";
+import { cat, manualSeed, noGrad, rand, readSafetensors, scope, type Tensor } from "../../src/torch/index.ts";
+import type { DataParallel } from "../../src/train/data_parallel.ts";
 import { readStepResult } from "../../src/train/method.ts";
 import { buildSchedules } from "../../src/train/schedules.ts";
 import { scratchDir, syntheticVideo } from "../helpers/videos.ts";
@@ -86,6 +87,27 @@ test("frame pairs: views A and B come from frames t and t + gap of each clip", (
   const clips = rand([2 * 3, 3, 32, 32]);
   const { metrics } = scope(() => readStepResult(method.step(clips, { random: new Random(5), epoch: 0 })));
   assert.equal(Number(method.queue.pointer.item()), metrics.matched_pairs * 2);
+});
+
+test("data parallel: every rank's keys enter the queue, in rank order", () => {
+  manualSeed(4);
+  const method = new VaderMethod(vader());
+  // A stand-in for 2 ranks: this rank's keys, then the other's (their negation).
+  const gathered: Tensor[] = [];
+  const parallel = {
+    gatherRows: (rows: Tensor) => {
+      gathered.push(rows);
+      return cat([rows, rows.neg()]);
+    },
+  } as unknown as DataParallel;
+  const { metrics } = readStepResult(
+    method.step(rand([2, 3, 40, 48]), { random: new Random(6), epoch: 0, parallel }),
+  );
+  const own = metrics.matched_pairs * 2;
+  assert.equal(gathered[0].size(0), own);
+  assert.equal(Number(method.queue.pointer.item()), 2 * own);
+  const queued = method.queue.embeddings.narrow(0, 0, 2 * own);
+  assert.deepEqual(queued.toArray(), cat([gathered[0], gathered[0].neg()]).toArray());
 });
 
 test("a VADeR run exports the dense encoder, and the evaluations load it from the folder or the file", async () => {

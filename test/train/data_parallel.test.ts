@@ -440,6 +440,7 @@ for (const p of [small, small2, big, double, last]) p.grad = null;
 const allUsed = parallel.backward(lossOf(), [small, small2, big, double, last]);
 const weights = tensor([r * 10 + 1, r]);
 parallel.broadcastTensors([weights]);
+const rows = parallel.gatherRows(r === 0 ? tensor([[1, 2]]) : tensor([[3, 4], [5, 6]]));
 console.log(JSON.stringify({
   withUnused,
   allUsed,
@@ -450,6 +451,7 @@ console.log(JSON.stringify({
   none: none.grad === null,
   last: last.grad.toArray(),
   weights: weights.toArray(),
+  rows: [rows.shape, rows.toArray()],
   mean: parallel.averageNumber(r),
   gathered: parallel.gatherNumbers(r * 10 + 1),
 }));
@@ -485,6 +487,10 @@ parallel.leave();
     none: true,
     last: [0.5, 0, 0, 0.5],
     weights: [1, 0],
+    rows: [
+      [3, 2],
+      [1, 2, 3, 4, 5, 6],
+    ],
     mean: 0.5,
     gathered: [1, 11],
   };
