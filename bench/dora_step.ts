@@ -2,7 +2,7 @@
 // 2 local crops, a batch of 4 clips x 8 frames (DINO sees the 32 frames as samples).
 // Goal: DoRA <= 1.6x DINO per clip. Last line: {"dino_ms", "dora_ms", "ratio"}.
 import { demoOptions } from "../src/cli/demo.ts";
-import { Random } from "../src/data/random.ts";
+import { Random } from "../src/util/random.ts";
 import { dinoConfigSchema, DinoMethod } from "../src/methods/dino.ts";
 import { doraConfigSchema, DoraMethod } from "../src/methods/dora.ts";
 import type { TrainableMethod } from "../src/train/method.ts";

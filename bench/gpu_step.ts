@@ -29,10 +29,10 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { randomResizedCrops } from "../src/augment/crop.ts";
 import { augmentView, distortColors, multiCrop } from "../src/augment/multicrop.ts";
-import { Random } from "../src/data/random.ts";
+import { Random } from "../src/util/random.ts";
 import { dinoConfigSchema, DinoMethod, localCropSize } from "../src/methods/dino.ts";
 import { doraConfigSchema, DoraMethod } from "../src/methods/dora.ts";
-import { updateTeacher } from "../src/methods/ema.ts";
+import { updateTeacher } from "../src/train/ema.ts";
 import { vitConfig, type VitArchitecture } from "../src/models/vit.ts";
 import { AdamW, clipGradNormPerParameter } from "../src/optim/index.ts";
 import {

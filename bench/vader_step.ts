@@ -7,7 +7,7 @@
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { Random } from "../src/data/random.ts";
+import { Random } from "../src/util/random.ts";
 import { VaderMethod, type VaderConfig, vaderConfigSchema } from "../src/methods/vader.ts";
 import { getNumThreads, manualSeed, rand, scope } from "../src/torch/index.ts";
 import { demoPresets } from "../src/train/presets.ts";

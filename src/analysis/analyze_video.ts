@@ -2,7 +2,8 @@
 // grow with the video (only a few numbers per frame are kept): lightness, content change and
 // shots on every sampled frame, objects per frame on some of them when a counter is given.
 import { decodeFrames, scaledSize } from "../video/decode.ts";
-import { InputError, type VideoInfo } from "../video/probe.ts";
+import { InputError } from "../errors.ts";
+import { type VideoInfo } from "../video/probe.ts";
 import { type ColourHistogram, colourHistogram, contentChange } from "./content_change.ts";
 import { frameLightness } from "./lightness.ts";
 import type { ObjectCounter } from "./object_count.ts";

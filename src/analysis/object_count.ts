@@ -7,7 +7,7 @@
 import { normalizeImages } from "../augment/photometric.ts";
 import { rgbBatch } from "../data/frame_source.ts";
 import { type Encoder, patchAlignedSize } from "../eval/encoder.ts";
-import { discoverInClips } from "../methods/dora.ts";
+import { discoverInClips } from "../discovery/clip_discovery.ts";
 import { F, noGrad, scope, type Tensor } from "../torch/index.ts";
 import { distinctObjectCount } from "./distinct_objects.ts";
 

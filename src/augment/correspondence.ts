@@ -13,7 +13,7 @@
 // images, e.g. frames t and t + d of a video: points are then paired by their normalised
 // source coordinates, which is right only for a static scene seen by a still camera (the
 // natural view change between the frames is taken as zero); moving things are mismatched.
-import type { Random } from "../data/random.ts";
+import type { Random } from "../util/random.ts";
 import { type Device, F, type Tensor, tensor } from "../torch/index.ts";
 import {
   applyAffine,

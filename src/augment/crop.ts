@@ -1,6 +1,6 @@
 // Random resized crops (with optional horizontal flip) of a whole batch in one
 // grid-sample: each sample's box becomes an affine map from output to input coordinates.
-import type { Random } from "../data/random.ts";
+import type { Random } from "../util/random.ts";
 import { F, type Tensor, tensor } from "../torch/index.ts";
 
 export interface CropOptions {

@@ -1,6 +1,6 @@
 // DINO's multi-crop augmentation: a few large global views and several small local
 // views of each image, each with its own geometry and photometric distortions.
-import type { Random } from "../data/random.ts";
+import type { Random } from "../util/random.ts";
 import type { Tensor } from "../torch/index.ts";
 import { type CropBox, randomResizedCrops } from "./crop.ts";
 import {

@@ -1,8 +1,7 @@
 // Photometric augmentations of a [N, 3, H, W] batch in [0, 1], each sample with its own
 // random parameters, as batched tensor operations that run on any device.
-import type { Random } from "../data/random.ts";
-import { callTensor } from "../torch/dispatch.ts";
-import { F, type Tensor, tensor, where } from "../torch/index.ts";
+import type { Random } from "../util/random.ts";
+import { callTensor, F, type Tensor, tensor, where } from "../torch/index.ts";
 
 function perSample(values: number[], like: Tensor, shape: number[] = [values.length, 1, 1, 1]): Tensor {
   return tensor(values, { shape, device: like.device });

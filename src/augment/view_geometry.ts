@@ -6,7 +6,7 @@
 // along an axis, -1 and 1 are the outer pixel edges and pixel i's centre is at
 // ((i + 0.5) / n) * 2 - 1. A matrix [a, b, c, d, e, f] sends the view point (u, v) to
 // the source point (a u + b v + c, d u + e v + f): it is F.affine_grid's theta.
-import type { Random } from "../data/random.ts";
+import type { Random } from "../util/random.ts";
 import { F, type Tensor, tensor } from "../torch/index.ts";
 import { type CropBox, type CropBoxOptions, sampleCropBox } from "./crop.ts";
 

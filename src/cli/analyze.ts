@@ -1,14 +1,16 @@
 // onevideo analyze: does this footage suit pretraining? For each video, lightness over time,
 // shots and (with an encoder) objects per frame, as analysis.json, PNG plots and an HTML
 // report with every video on the same axes. Every input is checked before any work starts.
-import { mkdirSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { z } from "zod";
 import { analyzeVideo, frameStepFor, type ObjectCounting } from "../analysis/analyze_video.ts";
 import { defaultCutDetection } from "../analysis/shot_detection.ts";
 import { describeOptions, validateConfig } from "../train/config.ts";
 import { Progress } from "../train/progress.ts";
-import { InputError, probeVideo } from "../video/probe.ts";
+import { InputError } from "../errors.ts";
+import { writeFileAtomically } from "../util/atomic_file.ts";
+import { probeVideo } from "../video/probe.ts";
 import { writeAnalysisPlots } from "../viz/analysis_plots.ts";
 import { analysisReportHtml } from "../viz/analysis_report.ts";
 import { parseArgs } from "./args.ts";
@@ -56,13 +58,6 @@ export const analyzeHelp = [
 
 const noEncoderNote =
   "objects per frame were not counted: they need an encoder, give --checkpoint <run|weights|.pth>";
-
-/** Writes a file under a temporary name first, so an interrupted run never leaves half of it. */
-function writeWhole(path: string, text: string): void {
-  const temporary = `${path}.tmp-${process.pid}`;
-  writeFileSync(temporary, text);
-  renameSync(temporary, path);
-}
 
 function requireFolderPath(path: string): void {
   let stats;
@@ -122,12 +117,12 @@ export async function analyzeCommand(argv: string[]): Promise<void> {
   }
 
   mkdirSync(out, { recursive: true });
-  writeWhole(
+  writeFileAtomically(
     join(out, "analysis.json"),
     JSON.stringify({ ...(checkpointSource ? { checkpoint: checkpointSource } : {}), videos: analyses }),
   );
   const plots = writeAnalysisPlots(analyses, out);
-  writeWhole(join(out, "report.html"), analysisReportHtml(analyses, plots));
+  writeFileAtomically(join(out, "report.html"), analysisReportHtml(analyses, plots));
   for (const { video, summary } of analyses) {
     const objectsPart = summary.objects ? `, objects per frame ${summary.objects.mean}` : "";
     console.log(

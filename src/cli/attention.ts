@@ -8,9 +8,9 @@ import { imageSize, readImage } from "../data/image_file.ts";
 import { loadEncoder, patchAlignedSize } from "../eval/encoder.ts";
 import { scope, tensor } from "../torch/index.ts";
 import { describeOptions, validateConfig } from "../train/config.ts";
-import { InputError } from "../video/probe.ts";
+import { InputError } from "../errors.ts";
 import { attentionStrip, clsAttentionMaps } from "../viz/attention.ts";
-import { writePng } from "../viz/png.ts";
+import { writePng } from "../image/png.ts";
 import { parseArgs } from "./args.ts";
 import { pickDevice } from "./pretrain.ts";
 

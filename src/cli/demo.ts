@@ -3,7 +3,7 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { demoPresets } from "../train/presets.ts";
-import { InputError } from "../video/probe.ts";
+import { InputError } from "../errors.ts";
 import { parseArgs } from "./args.ts";
 import { resolveDinoConfig, runPretrain } from "./pretrain.ts";
 

@@ -1,6 +1,6 @@
 // onevideo eval: evaluation subcommands; davis-score scores predicted DAVIS masks.
 import { scoreDavis } from "../eval/davis_score.ts";
-import { InputError } from "../video/probe.ts";
+import { InputError } from "../errors.ts";
 import { parseArgs } from "./args.ts";
 
 export const evalHelp = `usage: onevideo eval <subcommand> [options]

@@ -7,7 +7,7 @@ import { loadDenseFeatures } from "../eval/dense_features.ts";
 import { tourDenseSet } from "../eval/tour_dense_sets.ts";
 import { manualSeed } from "../torch/index.ts";
 import { describeOptions, validateConfig } from "../train/config.ts";
-import { InputError } from "../video/probe.ts";
+import { InputError } from "../errors.ts";
 import { pickDevice } from "./pretrain.ts";
 
 export const denseOptions = {

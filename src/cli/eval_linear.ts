@@ -1,14 +1,14 @@
 // onevideo eval linear: DINO's linear probe on frozen features of a labelled image set.
 import { z } from "zod";
 import { randomResizedCrops } from "../augment/crop.ts";
-import { Random } from "../data/random.ts";
+import { Random } from "../util/random.ts";
 import { loadEncoder } from "../eval/encoder.ts";
 import { type LabelledImages, labelledImageOptions, openLabelledImages } from "../eval/labelled_images.ts";
 import { probeAccuracy, trainLinearProbe } from "../eval/linear_probe.ts";
 import { probeFeatureDim, probeFeatureSet, type ProbeFeatureOptions } from "../eval/probe_features.ts";
 import { manualSeed } from "../torch/index.ts";
 import { describeOptions, validateConfig } from "../train/config.ts";
-import { InputError } from "../video/probe.ts";
+import { InputError } from "../errors.ts";
 import { pickDevice } from "./pretrain.ts";
 
 export const linearOptions = {

@@ -1,8 +1,6 @@
 // The onevideo command line: one file per command; this one dispatches and turns
 // input errors into one line and a non-zero exit.
-import { DistributedError } from "../train/data_parallel.ts";
-import { TrainingError } from "../train/trainer.ts";
-import { InputError } from "../video/probe.ts";
+import { DistributedError, InputError, userFacingLine } from "../errors.ts";
 
 const usage = `onevideo: learn image encoders from one long video
 
@@ -50,14 +48,10 @@ async function main(argv: string[]): Promise<void> {
 try {
   await main(process.argv.slice(2));
 } catch (error) {
-  if (error instanceof InputError || error instanceof TrainingError) {
-    process.stderr.write(`onevideo: ${error.message}\n`);
-    process.exitCode = 1;
-  } else if (error instanceof DistributedError) {
-    // The process group's threads may still wait on a dead peer: end now.
-    process.stderr.write(`onevideo: ${error.message}\n`);
-    process.exit(1);
-  } else {
-    throw error;
-  }
+  const line = userFacingLine(error);
+  if (line === null) throw error;
+  process.stderr.write(`${line}\n`);
+  // After a failed collective the process group's threads may still wait on a dead peer: end now.
+  if (error instanceof DistributedError) process.exit(1);
+  process.exitCode = 1;
 }

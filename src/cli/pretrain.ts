@@ -15,7 +15,7 @@ import { launchLocalWorkers, launchOptionsFrom } from "../train/launch.ts";
 import { demoPresets, presetNames } from "../train/presets.ts";
 import { train, type TrainSummary } from "../train/trainer.ts";
 import { FrameCache } from "../video/frame_cache.ts";
-import { InputError } from "../video/probe.ts";
+import { InputError } from "../errors.ts";
 import { writeAttentionPictures, writeLossCurve, writeObjectPictures } from "../viz/run_pictures.ts";
 import { parseArgs } from "./args.ts";
 

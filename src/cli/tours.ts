@@ -5,7 +5,7 @@ import { resolve } from "node:path";
 import { z } from "zod";
 import { buildTour } from "../data/tours/build.ts";
 import { describeOptions, validateConfig } from "../train/config.ts";
-import { InputError } from "../video/probe.ts";
+import { InputError } from "../errors.ts";
 import { parseArgs } from "./args.ts";
 
 // Even sizes: yuv420p halves both dimensions for its colour planes.

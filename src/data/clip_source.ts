@@ -1,7 +1,7 @@
 // Training samples that are whole clips (DoRA): sample i is clip i of a video's frame
 // cache, and a batch holds every frame of each chosen clip, clip by clip, in time order.
 import type { Device, Tensor } from "../torch/index.ts";
-import { epochOrder } from "../video/clips.ts";
+import { epochOrder } from "../util/random.ts";
 import type { FrameCache } from "../video/frame_cache.ts";
 import { type ImageSource, type RgbImage, rgbBatch } from "./frame_source.ts";
 

@@ -2,9 +2,9 @@
 // palette masks (pixel = object id, 0 background, 255 void), ImageSets/2017/<split>.txt lists.
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { extname, join } from "node:path";
-import { InputError } from "../video/probe.ts";
-import { writePng } from "../viz/png.ts";
-import { decodePng } from "../viz/png_decode.ts";
+import { InputError } from "../errors.ts";
+import { writePng } from "../image/png.ts";
+import { decodePng } from "../image/png_decode.ts";
 
 export const davisResolution = "480p";
 export const voidLabel = 255;

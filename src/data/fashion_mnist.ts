@@ -3,7 +3,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { type Device, F, type Tensor, tensor } from "../torch/index.ts";
-import { InputError } from "../video/probe.ts";
+import { InputError } from "../errors.ts";
 import { type IdxArray, readIdx } from "./idx.ts";
 
 export const fashionMnistDefaultRoot = "/usr/share/datasets/fashion-mnist";

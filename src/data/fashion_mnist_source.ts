@@ -1,7 +1,7 @@
 // Fashion-MNIST's training images as a training source (the "ImageNet" of the one-video
 // experiment): every image is a sample, upscaled to the run's frame size on the fly.
 import type { Device, Tensor } from "../torch/index.ts";
-import { epochOrder } from "../video/clips.ts";
+import { epochOrder } from "../util/random.ts";
 import { fashionMnistBatch, fashionMnistSide, loadFashionMnist, type FashionMnist } from "./fashion_mnist.ts";
 import type { ImageSource, RgbImage } from "./frame_source.ts";
 

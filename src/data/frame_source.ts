@@ -1,7 +1,7 @@
 // Training samples from a video's frame cache: every cached frame is a sample, visited
 // in a seeded order that changes each epoch.
 import { type Device, type Tensor, tensor } from "../torch/index.ts";
-import { epochOrder } from "../video/clips.ts";
+import { epochOrder } from "../util/random.ts";
 import type { FrameCache } from "../video/frame_cache.ts";
 
 export interface ImageSource {

@@ -3,7 +3,7 @@
 // the elements, big-endian, row-major. Gzipped files are recognised by their own magic.
 import { readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
-import { InputError, requireFile } from "../video/probe.ts";
+import { InputError, requireFile } from "../errors.ts";
 
 export type IdxType = "uint8" | "int8" | "int16" | "int32" | "float32" | "float64";
 export type IdxData = Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;

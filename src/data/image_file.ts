@@ -1,7 +1,7 @@
 // Single image files (JPEG, PNG, anything ffmpeg reads) as RGB bytes, optionally resized.
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { InputError, requireFile } from "../video/probe.ts";
+import { InputError, requireFile } from "../errors.ts";
 import type { RgbImage } from "./frame_source.ts";
 
 /** The pixel size of an image file. */

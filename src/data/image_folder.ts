@@ -8,10 +8,10 @@ import { availableParallelism } from "node:os";
 import { extname, join, resolve } from "node:path";
 import { promisify } from "node:util";
 import type { Device, Tensor } from "../torch/index.ts";
-import { epochOrder } from "../video/clips.ts";
+import { epochOrder } from "../util/random.ts";
 import { defaultCacheRoot } from "../video/frame_cache.ts";
-import { InputError } from "../video/probe.ts";
-import { buildCacheDirectory } from "./disk_cache.ts";
+import { InputError } from "../errors.ts";
+import { buildCacheDirectory } from "../util/cache_folder.ts";
 import { type ImageSource, type RgbImage, rgbBatch } from "./frame_source.ts";
 
 const run = promisify(execFile);

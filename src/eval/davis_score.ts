@@ -12,7 +12,7 @@ import {
   readIndexMask,
   voidLabel,
 } from "../data/davis.ts";
-import { InputError } from "../video/probe.ts";
+import { InputError } from "../errors.ts";
 import { type BinaryMask, boundaryF, regionJaccard } from "./davis_measures.ts";
 
 export interface DavisScoreOptions {

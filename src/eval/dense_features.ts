@@ -8,7 +8,7 @@ import { createVaderEncoder, type VaderConfig, vaderConfigKey, vaderConfigSchema
 import type { DenseEncoder } from "../models/dense.ts";
 import { type Device, readSafetensors, type Tensor } from "../torch/index.ts";
 import { latestCheckpoint } from "../train/checkpoint.ts";
-import { InputError } from "../video/probe.ts";
+import { InputError } from "../errors.ts";
 import { type Encoder, loadEncoder } from "./encoder.ts";
 
 export interface DenseFeatures {

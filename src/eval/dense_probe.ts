@@ -1,11 +1,11 @@
 // The dense probe: a linear classifier on frozen patch features (a 1x1 convolution), its
 // logits upsampled bilinearly to the label maps' size, trained with cross-entropy that
 // skips ignored pixels, and scored by mean IoU on held-out images.
-import { Random, shuffled } from "../data/random.ts";
+import { Random, shuffled } from "../util/random.ts";
 import { Linear } from "../nn/index.ts";
 import { AdamW } from "../optim/index.ts";
 import { F, noGrad, scope, type Tensor, tensor } from "../torch/index.ts";
-import { InputError } from "../video/probe.ts";
+import { InputError } from "../errors.ts";
 import { ConfusionMatrix, ignoreLabel } from "./segmentation_metrics.ts";
 
 /** Frozen patch features and per-pixel class labels of a set of images. */

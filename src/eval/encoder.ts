@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { createVit, type VisionTransformer, vitArchitectures, type VitArchitecture } from "../models/vit.ts";
 import { type Device, loadPth, readSafetensors, stateDictFrom, type Tensor } from "../torch/index.ts";
 import { latestCheckpoint } from "../train/checkpoint.ts";
-import { InputError } from "../video/probe.ts";
+import { InputError } from "../errors.ts";
 
 export interface Encoder {
   backbone: VisionTransformer;

@@ -2,7 +2,7 @@
 // each test sample's k most cosine-similar train samples vote for their labels with
 // weight exp(similarity / T), and the classes are ranked by their summed votes.
 import { arange, F, noGrad, scope, Tensor, tensor, zeros } from "../torch/index.ts";
-import { InputError } from "../video/probe.ts";
+import { InputError } from "../errors.ts";
 
 /** Class indices 0, 1, ...: a 1-d tensor or any array of integers. */
 export type Labels = Tensor | ArrayLike<number>;

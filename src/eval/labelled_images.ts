@@ -6,7 +6,7 @@ import { readCenterCrop } from "../data/image_file.ts";
 import { listImageFolder } from "../data/image_folder.ts";
 import { z } from "zod";
 import type { Tensor } from "../torch/index.ts";
-import { InputError } from "../video/probe.ts";
+import { InputError } from "../errors.ts";
 
 export interface LabelledImages {
   name: string;

@@ -1,11 +1,11 @@
 // DINO's linear probe (eval_linear.py): one linear layer on frozen features, trained with
 // cross-entropy by SGD with momentum, its learning rate decayed to 0 by a per-epoch cosine,
 // and scored by top-1 (and top-5) accuracy on the test set.
-import { Random, shuffled } from "../data/random.ts";
+import { Random, shuffled } from "../util/random.ts";
 import { Linear } from "../nn/index.ts";
 import { cosineSchedule, SGD } from "../optim/index.ts";
 import { type Device, F, noGrad, scope, type Tensor, tensor } from "../torch/index.ts";
-import { InputError } from "../video/probe.ts";
+import { InputError } from "../errors.ts";
 
 export interface LinearProbeOptions {
   /**

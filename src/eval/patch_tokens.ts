@@ -3,7 +3,7 @@
 import { normalizeImages } from "../augment/photometric.ts";
 import type { RgbImage } from "../data/frame_source.ts";
 import { noGrad, scope, type Tensor, tensor } from "../torch/index.ts";
-import { InputError } from "../video/probe.ts";
+import { InputError } from "../errors.ts";
 import type { DenseFeatures } from "./dense_features.ts";
 
 /** Feature cells [n, rows * cols, D] on the CPU of frames that share one size, in one forward pass. */

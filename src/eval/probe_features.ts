@@ -4,7 +4,7 @@
 import { normalizeImages } from "../augment/photometric.ts";
 import type { VisionTransformer } from "../models/vit.ts";
 import { cat, keep, noGrad, scope, type Tensor } from "../torch/index.ts";
-import { InputError } from "../video/probe.ts";
+import { InputError } from "../errors.ts";
 import type { Encoder } from "./encoder.ts";
 
 export interface ProbeFeatureOptions {

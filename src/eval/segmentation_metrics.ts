@@ -1,6 +1,6 @@
 // Semantic segmentation scores from a confusion matrix: per-class IoU, their mean over
 // the classes that occur (in the truth or the prediction), and pixel accuracy.
-import { InputError } from "../video/probe.ts";
+import { InputError } from "../errors.ts";
 
 export const ignoreLabel = 255;
 

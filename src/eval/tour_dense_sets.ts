@@ -6,7 +6,7 @@ import { davisImagesDir, listFrameNames, readIndexMask } from "../data/davis.ts"
 import { readJpegs } from "../data/image_file.ts";
 import type { TourSemantics } from "../data/tours/semantic_maps.ts";
 import { cat, type Tensor } from "../torch/index.ts";
-import { InputError } from "../video/probe.ts";
+import { InputError } from "../errors.ts";
 import type { DenseSet } from "./dense_probe.ts";
 import type { DenseFeatures } from "./dense_features.ts";
 import { patchTokens } from "./patch_tokens.ts";

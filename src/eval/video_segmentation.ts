@@ -14,7 +14,7 @@ import {
 import type { RgbImage } from "../data/frame_source.ts";
 import { readImage } from "../data/image_file.ts";
 import { F, keep, scope, type Tensor, tensor } from "../torch/index.ts";
-import { InputError } from "../video/probe.ts";
+import { InputError } from "../errors.ts";
 import type { DenseFeatures } from "./dense_features.ts";
 import {
   type LabelledFrame,

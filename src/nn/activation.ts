@@ -1,6 +1,5 @@
 // Parameter-free layers.
-import { F, type Tensor } from "../torch/index.ts";
-import { callTensor } from "../torch/dispatch.ts";
+import { callTensor, F, type Tensor } from "../torch/index.ts";
 import { Module } from "./module.ts";
 
 export class GELU extends Module {

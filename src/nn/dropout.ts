@@ -1,6 +1,5 @@
 // Regularisers active only in training: Dropout zeroes elements, DropPath whole samples.
-import { F, type Tensor } from "../torch/index.ts";
-import { callOp, callTensor } from "../torch/dispatch.ts";
+import { callOp, callTensor, F, type Tensor } from "../torch/index.ts";
 import { Module } from "./module.ts";
 
 export class Dropout extends Module {

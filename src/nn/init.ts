@@ -1,6 +1,5 @@
 // Parameter initialisers, in place and without recording gradients (torch.nn.init).
-import { noGrad, type Tensor } from "../torch/index.ts";
-import { callOp } from "../torch/dispatch.ts";
+import { callOp, noGrad, type Tensor } from "../torch/index.ts";
 
 /** Normal(mean, std) truncated to [a, b], by inverse-CDF sampling as PyTorch does. */
 export function truncNormal_(tensor: Tensor, std = 1, mean = 0, a = -2, b = 2): Tensor {

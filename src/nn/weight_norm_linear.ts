@@ -1,7 +1,6 @@
 // A weight-normalised linear layer, W = g * V / ||V|| per output row, with the
 // parameter names of torch.nn.utils.weight_norm (weight_g, weight_v).
-import { empty, F, type Tensor } from "../torch/index.ts";
-import { callTensor } from "../torch/dispatch.ts";
+import { callTensor, empty, F, type Tensor } from "../torch/index.ts";
 import { defaultUniform_ } from "./init.ts";
 import { Module } from "./module.ts";
 

@@ -1,6 +1,5 @@
 // Functions of several tensors: joining, selecting, Einstein summation.
-import { callTensor } from "./dispatch.ts";
-import type { Tensor } from "./tensor.ts";
+import { callTensor, type Tensor } from "./tensor.ts";
 
 export function cat(tensors: Tensor[], dim = 0): Tensor {
   return callTensor("aten::cat", tensors, dim);

@@ -1,8 +1,7 @@
 // Making tensors: from JavaScript data, filled, ranges and random.
-import { callTensor } from "./dispatch.ts";
 import { type AnyTypedArray, type DType, dtypeCode, dtypeOfTypedArray } from "./dtype.ts";
 import { native } from "./native.ts";
-import { type Device, type Shape, Tensor } from "./tensor.ts";
+import { callTensor, type Device, type Shape, Tensor } from "./tensor.ts";
 
 export interface TensorOptions {
   dtype?: DType;

@@ -1,7 +1,6 @@
 // Calls ATen operators by schema name ("aten::add.Tensor") through the addon's one
 // generic entry point; operator ids are resolved once and cached.
-import { native } from "./native.ts";
-import { Tensor } from "./tensor.ts";
+import { type NativeHandle, native } from "./native.ts";
 
 const operatorIds = new Map<string, number>();
 
@@ -27,35 +26,28 @@ export function hasOperator(qualifiedName: string): boolean {
   }
 }
 
+/**
+ * What stands for a native tensor on the JavaScript side (the Tensor class): the generic
+ * call passes its handle, so the dispatcher needs no knowledge of the class itself.
+ */
+export abstract class NativeTensorRef {
+  abstract get handle(): NativeHandle;
+}
+
 function unwrap(args: unknown[]): unknown[] {
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
-    if (arg instanceof Tensor) args[i] = arg.handle;
-    else if (Array.isArray(arg) && arg.some((item) => item instanceof Tensor)) {
-      args[i] = arg.map((item) => (item instanceof Tensor ? item.handle : item));
+    if (arg instanceof NativeTensorRef) args[i] = arg.handle;
+    else if (Array.isArray(arg) && arg.some((item) => item instanceof NativeTensorRef)) {
+      args[i] = arg.map((item) => (item instanceof NativeTensorRef ? item.handle : item));
     }
   }
   return args;
 }
 
-/** Calls an operator; Tensor arguments (alone or in arrays) are passed by handle. */
+/** Calls an operator; tensors (alone or in arrays) are passed by handle, results come back raw. */
 export function callOp(qualifiedName: string, ...args: unknown[]): unknown {
   return native.callOp(operatorId(qualifiedName), ...unwrap(args));
-}
-
-/** Calls an operator that returns one tensor. */
-export function callTensor(qualifiedName: string, ...args: unknown[]): Tensor {
-  const self = args[0];
-  const result = native.callOp(operatorId(qualifiedName), ...unwrap(args));
-  // In-place operators give back their first argument's handle: keep one Tensor per handle.
-  if (self instanceof Tensor && result === args[0]) return self;
-  return Tensor.fromHandle(result);
-}
-
-/** Calls an operator that returns a tuple or list of tensors. */
-export function callTensors(qualifiedName: string, ...args: unknown[]): Tensor[] {
-  const handles = native.callOp(operatorId(qualifiedName), ...unwrap(args)) as unknown[];
-  return handles.map((handle) => Tensor.fromHandle(handle));
 }
 
 /** The schema libtorch registered for an operator, e.g. for error messages and docs. */

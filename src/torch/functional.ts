@@ -1,6 +1,6 @@
 // Neural-network functions (torch.nn.functional), PyTorch's names in camelCase.
-import { callTensor, hasOperator } from "./dispatch.ts";
-import type { Shape, Tensor } from "./tensor.ts";
+import { hasOperator } from "./dispatch.ts";
+import { callTensor, type Shape, type Tensor } from "./tensor.ts";
 
 export type Reduction = "none" | "mean" | "sum";
 const reductionCodes: Record<Reduction, number> = { none: 0, mean: 1, sum: 2 };

@@ -22,7 +22,7 @@ export {
   zeros,
   zerosLike,
 } from "./creation.ts";
-export { asFloat, callOp, callTensor, callTensors, hasOperator, operatorSchema } from "./dispatch.ts";
+export { asFloat, callOp, hasOperator, operatorSchema } from "./dispatch.ts";
 export { type DType, isFloatingDType } from "./dtype.ts";
 export * as F from "./functional.ts";
 export {
@@ -49,4 +49,4 @@ export {
 } from "./runtime.ts";
 export { readSafetensors, type SafetensorsFile, writeSafetensors } from "./safetensors.ts";
 export { keep, scope } from "./scope.ts";
-export { type Device, type Shape, Tensor } from "./tensor.ts";
+export { callTensor, callTensors, type Device, type Shape, Tensor } from "./tensor.ts";

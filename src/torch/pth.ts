@@ -1,10 +1,9 @@
 // PyTorch checkpoints in torch.save's format (a zip of a pickle and raw storages, the
 // format of PyTorch >= 1.6): read with a data-only unpickler, state dicts written as torch.save writes them.
 import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { callTensor } from "./dispatch.ts";
 import { type DType, dtypeCode } from "./dtype.ts";
 import { native } from "./native.ts";
-import { Tensor } from "./tensor.ts";
+import { callTensor, Tensor } from "./tensor.ts";
 import { PickleGlobal, PickleObject, unpickle } from "./unpickle.ts";
 import { type PickledTensor, pickleStateDict } from "./pickle_writer.ts";
 import { openZip } from "./zip_reader.ts";

@@ -1,6 +1,7 @@
 // The safetensors format: an 8-byte little-endian header length, a JSON header
 // naming each tensor's dtype, shape and byte range, then the raw little-endian bytes.
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { temporaryPath } from "../util/atomic_file.ts";
 import { type DType, bytesPerElement, dtypeCode } from "./dtype.ts";
 import { native } from "./native.ts";
 import { Tensor } from "./tensor.ts";
@@ -115,7 +116,7 @@ export function writeSafetensors(
   const headerBytes = Buffer.from(json, "utf8");
   const length = Buffer.alloc(8);
   length.writeBigUInt64LE(BigInt(headerBytes.length));
-  const temporary = `${path}.tmp-${process.pid}`;
+  const temporary = temporaryPath(path);
   const fd = openSync(temporary, "w");
   try {
     for (const part of [length, headerBytes, ...payloads]) writeSync(fd, part);

@@ -1,5 +1,5 @@
 // The tensor: a typed face over one libtorch tensor, with PyTorch's method names in camelCase.
-import { callOp, callTensor, callTensors } from "./dispatch.ts";
+import { callOp, NativeTensorRef } from "./dispatch.ts";
 import { type AnyTypedArray, type DType, dtypeCode, dtypeFromCode, typedArrayView } from "./dtype.ts";
 import { type NativeHandle, native } from "./native.ts";
 import { type ScopedTensor, track } from "./scope.ts";
@@ -13,13 +13,14 @@ const dtypeSymbol = Symbol("dtype");
 // Tensors nobody disposed are freed when their Tensor object is garbage collected.
 const collector = new FinalizationRegistry<NativeHandle>((handle) => native.dispose(handle));
 
-export class Tensor implements ScopedTensor {
+export class Tensor extends NativeTensorRef implements ScopedTensor {
   #handle: NativeHandle | null;
   #shape: number[] | undefined;
   #watched = false;
   [dtypeSymbol]: DType | undefined;
 
   private constructor(handle: NativeHandle) {
+    super();
     this.#handle = handle;
     track(this);
   }
@@ -33,7 +34,7 @@ export class Tensor implements ScopedTensor {
   }
 
   /** The native handle; throws once the tensor was disposed. */
-  get handle(): NativeHandle {
+  override get handle(): NativeHandle {
     if (this.#handle === null) {
       throw new Error("this tensor was disposed and cannot be used any more");
     }
@@ -122,7 +123,7 @@ export class Tensor implements ScopedTensor {
     return count;
   }
 
-  toString(): string {
+  override toString(): string {
     return `Tensor(${native.describe(this.handle)})`;
   }
 
@@ -732,4 +733,18 @@ export class Tensor implements ScopedTensor {
     callOp("aten::index_put_", this, indices, values, accumulate);
     return this;
   }
+}
+
+/** Calls an operator that returns one tensor. */
+export function callTensor(qualifiedName: string, ...args: unknown[]): Tensor {
+  const self = args[0];
+  const result = callOp(qualifiedName, ...args);
+  // In-place operators give back their first argument's handle: keep one Tensor per handle.
+  if (self instanceof Tensor && result === self.handle) return self;
+  return Tensor.fromHandle(result);
+}
+
+/** Calls an operator that returns a tuple or list of tensors. */
+export function callTensors(qualifiedName: string, ...args: unknown[]): Tensor[] {
+  return (callOp(qualifiedName, ...args) as unknown[]).map((handle) => Tensor.fromHandle(handle));
 }

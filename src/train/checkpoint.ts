@@ -2,7 +2,7 @@
 // and a JSON sidecar for the rest. Each file is written beside its target and renamed
 // over it, and latest.json, written last, is the commit point: a crash at any moment
 // leaves the previous checkpoint whole.
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Optimizer } from "../optim/index.ts";
 import {
@@ -14,7 +14,8 @@ import {
   type Tensor,
   writeSafetensors,
 } from "../torch/index.ts";
-import { InputError } from "../video/probe.ts";
+import { InputError } from "../errors.ts";
+import { writeFileAtomically } from "../util/atomic_file.ts";
 import type { GradScalerState } from "./grad_scaler.ts";
 import type { TrainableMethod } from "./method.ts";
 
@@ -32,12 +33,6 @@ export interface CheckpointState {
 interface Sidecar extends CheckpointState {
   format: 1;
   optimizer: { paramSteps: Record<string, number>; groups: Record<string, number | boolean>[]; step: number };
-}
-
-function writeAtomically(path: string, text: string): void {
-  const temporary = `${path}.tmp-${process.pid}`;
-  writeFileSync(temporary, text);
-  renameSync(temporary, path);
 }
 
 function prefixed(prefix: string, tensors: Map<string, Tensor>): [string, Tensor][] {
@@ -78,8 +73,8 @@ export function saveCheckpoint(
       step: optimizerState.step,
     },
   };
-  writeAtomically(join(directory, `${name}.json`), JSON.stringify(sidecar, null, 1));
-  writeAtomically(join(directory, "latest.json"), JSON.stringify({ checkpoint: name }));
+  writeFileAtomically(join(directory, `${name}.json`), JSON.stringify(sidecar, null, 1));
+  writeFileAtomically(join(directory, "latest.json"), JSON.stringify({ checkpoint: name }));
   // Older checkpoints beyond the newest `keep` go.
   const names = readdirSync(directory)
     .filter((file) => /^step-\d+\.json$/.test(file))

@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { InputError } from "../video/probe.ts";
+import { InputError } from "../errors.ts";
 
 const positiveInt = z.number().int().positive();
 const fraction = z.number().min(0).max(1);

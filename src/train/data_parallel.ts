@@ -19,12 +19,7 @@ import {
   tensor,
   zeros,
 } from "../torch/index.ts";
-import { InputError } from "../video/probe.ts";
-
-/** A collective failed: a rank died, hung past the timeout, or the network broke. */
-export class DistributedError extends Error {
-  override name = "DistributedError";
-}
+import { DistributedError, InputError } from "../errors.ts";
 
 /** Where this process sits in the job, read from torchrun's environment variables. */
 export interface WorldPlacement {

@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { availableParallelism } from "node:os";
-import { InputError } from "../video/probe.ts";
+import { InputError } from "../errors.ts";
 
 export interface LaunchOptions {
   nprocPerNode: number;

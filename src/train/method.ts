@@ -1,5 +1,5 @@
 // What the training loop needs from a method; it knows nothing else about it.
-import type { Random } from "../data/random.ts";
+import type { Random } from "../util/random.ts";
 import type { Module } from "../nn/index.ts";
 import { stack, type Tensor } from "../torch/index.ts";
 import type { DataParallel } from "./data_parallel.ts";

@@ -5,8 +5,8 @@
 import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ImageSource } from "../data/frame_source.ts";
-import { Random } from "../data/random.ts";
-import { updateTeacher } from "../methods/ema.ts";
+import { Random } from "../util/random.ts";
+import { updateTeacher } from "./ema.ts";
 import { AdamW, clipGradNormPerParameter, SGD } from "../optim/index.ts";
 import {
   autocast,
@@ -17,7 +17,7 @@ import {
   type Tensor,
   writeSafetensors,
 } from "../torch/index.ts";
-import { InputError } from "../video/probe.ts";
+import { InputError, TrainingError } from "../errors.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { DataParallel } from "./data_parallel.ts";
 import { GradScaler } from "./grad_scaler.ts";
@@ -45,11 +45,6 @@ export interface TrainSummary {
   firstLoss: number;
   lastLoss: number;
   weights: string;
-}
-
-/** A run that cannot go on (e.g. the loss became NaN). */
-export class TrainingError extends Error {
-  override name = "TrainingError";
 }
 
 /** Each rank's own augmentation stream; rank 0's is the single-process one. */

@@ -1,7 +1,6 @@
 // Clip sampling as DoRA does it: clips of T consecutive frames (optionally strided),
 // one clip start every S frames, visited in a seeded random order that changes per epoch.
-import { Random, shuffled } from "../data/random.ts";
-import { InputError } from "./probe.ts";
+import { InputError } from "../errors.ts";
 
 export interface ClipSampling {
   /** Frames per clip (T). */
@@ -43,15 +42,6 @@ export function clipStarts(frameCount: number, sampling: ClipSampling, video = "
 /** The frame indices of the clip that starts at `start`. */
 export function clipFrames(start: number, sampling: ClipSampling): number[] {
   return Array.from({ length: sampling.clipLength }, (_, i) => start + i * sampling.frameStride);
-}
-
-/** The order in which an epoch visits clips 0..count-1: a permutation fixed by (seed, epoch). */
-export function epochOrder(count: number, seed: number, epoch: number): number[] {
-  const random = new Random((seed * 0x9e3779b1 + epoch * 0x85ebca6b) >>> 0);
-  return shuffled(
-    Array.from({ length: count }, (_, i) => i),
-    random,
-  );
 }
 
 /**

@@ -1,7 +1,7 @@
 // Decoding video frames with an ffmpeg child process: raw RGB frames, scaled by ffmpeg,
 // streamed one frame at a time so memory stays bounded whatever the video's length.
 import { spawn } from "node:child_process";
-import { InputError } from "./probe.ts";
+import { InputError } from "../errors.ts";
 
 export interface DecodeOptions {
   width: number;

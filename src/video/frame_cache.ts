@@ -6,9 +6,10 @@ import { closeSync, existsSync, openSync, readFileSync, readSync, realpathSync, 
 import { availableParallelism, homedir } from "node:os";
 import { join } from "node:path";
 import { type ClipSampling, clipFrames, clipSelectExpression, clipSpan, clipStarts } from "./clips.ts";
-import { buildCacheDirectory } from "../data/disk_cache.ts";
+import { buildCacheDirectory } from "../util/cache_folder.ts";
 import { decodeFrames, scaledSize } from "./decode.ts";
-import { InputError, probeVideo, requireFile, type VideoInfo } from "./probe.ts";
+import { InputError, requireFile } from "../errors.ts";
+import { probeVideo, type VideoInfo } from "./probe.ts";
 
 export interface FrameCacheOptions {
   /** Length of the frames' short side in pixels; the aspect ratio is kept. */

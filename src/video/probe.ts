@@ -1,7 +1,7 @@
 // What a video file holds, read with ffprobe: duration, frame rate, frame count, size, codec.
 import { execFile } from "node:child_process";
-import { statSync } from "node:fs";
 import { promisify } from "node:util";
+import { InputError, requireFile } from "../errors.ts";
 
 const run = promisify(execFile);
 
@@ -17,26 +17,9 @@ export interface VideoInfo {
   codec: string;
 }
 
-/** A user-facing input error: one line naming the input and what to do. */
-export class InputError extends Error {
-  override name = "InputError";
-}
-
 function parseRate(rate: string | undefined): number {
   const [numerator, denominator] = (rate ?? "0/0").split("/").map(Number);
   return denominator > 0 ? numerator / denominator : 0;
-}
-
-/** Checks that a path names a readable regular file; otherwise an InputError saying so. */
-export function requireFile(path: string, what: string): void {
-  let stats;
-  try {
-    stats = statSync(path);
-  } catch {
-    throw new InputError(`${what} not found: ${path}`);
-  }
-  if (stats.isDirectory()) throw new InputError(`${what} ${path} is a directory, not a file`);
-  if (stats.size === 0) throw new InputError(`${what} ${path} is empty (0 bytes)`);
 }
 
 export async function probeVideo(path: string): Promise<VideoInfo> {

@@ -3,7 +3,7 @@
 import type { VisionTransformer } from "../models/vit.ts";
 import { noGrad, type Tensor } from "../torch/index.ts";
 import { viridis } from "./colormap.ts";
-import type { Image8 } from "./png.ts";
+import type { Image8 } from "../image/png.ts";
 
 /** [heads, rows, cols] attention of [CLS] to each patch in the chosen block, for one image [1, 3, H, W]. */
 export function clsAttentionMaps(backbone: VisionTransformer, image: Tensor, block = -1): Tensor {

@@ -10,8 +10,9 @@ import { type ImageSource, rgbBatch } from "../data/frame_source.ts";
 import { patchAlignedSize } from "../eval/encoder.ts";
 import { attentionStrip, clsAttentionMaps } from "./attention.ts";
 import { linePlotSvg, svgToPng } from "./line_plot.ts";
-import { writePng } from "./png.ts";
-import { type DiscoveryOptions, tileRow, trackedObjectFrames } from "./tracked_objects.ts";
+import { writePng } from "../image/png.ts";
+import type { DiscoveryOptions } from "../discovery/clip_discovery.ts";
+import { tileRow, trackedObjectFrames } from "./tracked_objects.ts";
 
 export function writeLossCurve(runDir: string): string {
   const records = readFileSync(join(runDir, "metrics.jsonl"), "utf8")

@@ -3,16 +3,10 @@
 import { normalizeImages } from "../augment/photometric.ts";
 import { davisPalette } from "../data/davis.ts";
 import { rgbBatch } from "../data/frame_source.ts";
-import { discoverInClips } from "../methods/dora.ts";
+import { type DiscoveryOptions, discoverInClips } from "../discovery/clip_discovery.ts";
 import type { VisionTransformer } from "../models/vit.ts";
 import { noGrad, scope } from "../torch/index.ts";
-import type { Image8 } from "./png.ts";
-
-export interface DiscoveryOptions {
-  attentionBlock: number;
-  sinkhornIterations: number;
-  sinkhornEpsilon: number;
-}
+import type { Image8 } from "../image/png.ts";
 
 /** The frame with each object's mask (one 0/1 value per pixel) blended in its colour. */
 function overlay(frame: Uint8Array, masks: ArrayLike<number>[], pixels: number): Uint8Array {

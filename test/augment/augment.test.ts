@@ -12,7 +12,7 @@ import {
   randomGrayscale,
   randomSolarize,
 } from "../../src/augment/photometric.ts";
-import { Random } from "../../src/data/random.ts";
+import { Random } from "../../src/util/random.ts";
 import { arange, full, rand } from "../../src/torch/index.ts";
 import { maxAbsDiff } from "../helpers/python.ts";
 

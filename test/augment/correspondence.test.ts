@@ -23,7 +23,7 @@ import {
   viewGeometry,
   viewToSource,
 } from "../../src/augment/view_geometry.ts";
-import { Random } from "../../src/data/random.ts";
+import { Random } from "../../src/util/random.ts";
 import { F, rand, type Tensor, tensor } from "../../src/torch/index.ts";
 import { maxAbsDiff } from "../helpers/python.ts";
 

@@ -9,7 +9,7 @@ import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { createVit } from "../../src/models/vit.ts";
 import { manualSeed, writeSafetensors } from "../../src/torch/index.ts";
-import { decodePng } from "../../src/viz/png_decode.ts";
+import { decodePng } from "../../src/image/png_decode.ts";
 import { cutsAndFadeVideo, fadeVideo } from "../analysis/footage.ts";
 import { scratchDir } from "../helpers/videos.ts";
 

@@ -8,7 +8,7 @@ import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { createVit } from "../../src/models/vit.ts";
 import { writeSafetensors } from "../../src/torch/index.ts";
-import { decodePng } from "../../src/viz/png_decode.ts";
+import { decodePng } from "../../src/image/png_decode.ts";
 import { scratchDir, syntheticVideo } from "../helpers/videos.ts";
 
 const cli = fileURLToPath(new URL("../../bin/onevideo.js", import.meta.url));

@@ -10,9 +10,9 @@ import {
   readIndexMask,
   writeIndexMask,
 } from "../../src/data/davis.ts";
-import { InputError } from "../../src/video/probe.ts";
-import { writePng } from "../../src/viz/png.ts";
-import { decodePng } from "../../src/viz/png_decode.ts";
+import { InputError } from "../../src/errors.ts";
+import { writePng } from "../../src/image/png.ts";
+import { decodePng } from "../../src/image/png_decode.ts";
 import { scratchDir } from "../helpers/videos.ts";
 
 const dir = scratchDir();

@@ -16,14 +16,16 @@ import {
   readIndexMask,
 } from "../../src/data/davis.ts";
 import { readImage, readJpegs } from "../../src/data/image_file.ts";
-import { buildTour, type TourManifest, type TourSettings } from "../../src/data/tours/build.ts";
+import { buildTour, type TourSettings } from "../../src/data/tours/build.ts";
+import type { TourManifest } from "../../src/data/tours/manifest.ts";
 import { sequenceName } from "../../src/data/tours/davis_sequences.ts";
 import { listPhotos } from "../../src/data/tours/photos.ts";
 import { frameBuffers, renderFrame } from "../../src/data/tours/render.ts";
 import { heldOutScene, tourScene } from "../../src/data/tours/scenes.ts";
 import { semanticAnnotationsDir } from "../../src/data/tours/semantic_maps.ts";
 import { loadWorld } from "../../src/data/tours/world.ts";
-import { InputError, probeVideo } from "../../src/video/probe.ts";
+import { InputError } from "../../src/errors.ts";
+import { probeVideo } from "../../src/video/probe.ts";
 import { scratchDir } from "../helpers/videos.ts";
 
 const dir = scratchDir("onevideo-tours-");

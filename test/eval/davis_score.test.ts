@@ -5,8 +5,8 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { writeIndexMask } from "../../src/data/davis.ts";
 import { scoreDavis } from "../../src/eval/davis_score.ts";
-import { InputError } from "../../src/video/probe.ts";
-import { writePng } from "../../src/viz/png.ts";
+import { InputError } from "../../src/errors.ts";
+import { writePng } from "../../src/image/png.ts";
 import { scratchDir } from "../helpers/videos.ts";
 import { paint, writeDavisFixture } from "./davis_fixture.ts";
 

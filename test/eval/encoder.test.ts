@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { loadEncoder } from "../../src/eval/encoder.ts";
 import { createVit } from "../../src/models/vit.ts";
-import { InputError } from "../../src/video/probe.ts";
+import { InputError } from "../../src/errors.ts";
 import { manualSeed, noGrad, randn, writeSafetensors } from "../../src/torch/index.ts";
 import { maxAbsDiff, runTorch } from "../helpers/python.ts";
 import { scratchDir } from "../helpers/videos.ts";

@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { writeIndexMask } from "../../src/data/davis.ts";
 import { createVit } from "../../src/models/vit.ts";
 import { writeSafetensors } from "../../src/torch/index.ts";
-import { writePng } from "../../src/viz/png.ts";
+import { writePng } from "../../src/image/png.ts";
 import { scratchDir, syntheticImage } from "../helpers/videos.ts";
 import { paint, writeDavisFixture, writeStaticDavis } from "./davis_fixture.ts";
 

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { DinoLoss } from "../../src/methods/dino_loss.ts";
-import { updateTeacher } from "../../src/methods/ema.ts";
+import { updateTeacher } from "../../src/train/ema.ts";
 import { DinoHead, dinoHeadConfig } from "../../src/models/dino_head.ts";
 import { Linear } from "../../src/nn/index.ts";
 import { randn, tensor } from "../../src/torch/index.ts";

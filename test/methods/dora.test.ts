@@ -2,7 +2,7 @@
 // loss whose gradient reaches the student, and its configuration errors.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Random } from "../../src/data/random.ts";
+import { Random } from "../../src/util/random.ts";
 import { chooseHeads, doraConfigSchema, DoraMethod } from "../../src/methods/dora.ts";
 import { manualSeed, rand } from "../../src/torch/index.ts";
 import { readStepResult } from "../../src/train/method.ts";

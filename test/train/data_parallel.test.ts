@@ -13,7 +13,7 @@ import { DinoMethod } from "../../src/methods/dino.ts";
 import { manualSeed, readSafetensors, type Tensor } from "../../src/torch/index.ts";
 import { DataParallel, placementFromEnv } from "../../src/train/data_parallel.ts";
 import { freePort } from "../../src/train/launch.ts";
-import { InputError } from "../../src/video/probe.ts";
+import { InputError } from "../../src/errors.ts";
 import { scratchDir } from "../helpers/videos.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));

@@ -10,7 +10,7 @@ import { demoOptions } from "../../src/cli/demo.ts";
 import { resolveConfig, runPretrain } from "../../src/cli/pretrain.ts";
 import { rgbBatch } from "../../src/data/frame_source.ts";
 import { loadEncoder } from "../../src/eval/encoder.ts";
-import { discoverInClips } from "../../src/methods/dora.ts";
+import { discoverInClips } from "../../src/discovery/clip_discovery.ts";
 import { cat, F } from "../../src/torch/index.ts";
 import { FrameCache } from "../../src/video/frame_cache.ts";
 import { scratchDir } from "../helpers/videos.ts";

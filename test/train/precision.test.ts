@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { resolveDinoConfig } from "../../src/cli/pretrain.ts";
-import { Random } from "../../src/data/random.ts";
+import { Random } from "../../src/util/random.ts";
 import { DinoMethod } from "../../src/methods/dino.ts";
 import { Linear } from "../../src/nn/index.ts";
 import { autocast, manualSeed, noGrad, rand, randn, type Tensor, tensor } from "../../src/torch/index.ts";

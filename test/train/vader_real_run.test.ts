@@ -10,7 +10,7 @@ import { normalizeImages } from "../../src/augment/photometric.ts";
 import { renderViews, sampleViewGeometry } from "../../src/augment/view_geometry.ts";
 import { resolveConfig, runPretrain } from "../../src/cli/pretrain.ts";
 import { rgbBatch } from "../../src/data/frame_source.ts";
-import { Random } from "../../src/data/random.ts";
+import { Random } from "../../src/util/random.ts";
 import { createVaderEncoder, type VaderConfig } from "../../src/methods/vader.ts";
 import type { DenseEncoder } from "../../src/models/dense.ts";
 import { manualSeed, noGrad, readSafetensors, type Tensor } from "../../src/torch/index.ts";

@@ -1,8 +1,9 @@
 // Builds a tour folder: tour.mp4, its tour.json description and the held-out DAVIS sequences.
 import { existsSync, mkdirSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { InputError } from "../../video/probe.ts";
-import { type SequenceRecord, sequenceName, writeSequence, writeSplitList } from "./davis_sequences.ts";
+import { InputError } from "../../errors.ts";
+import { type TourManifest, type TourObjectRecord, writeTourManifest } from "./manifest.ts";
+import { sequenceName, writeSequence, writeSplitList } from "./davis_sequences.ts";
 import { videoCodec, videoWriter } from "./ffmpeg_writer.ts";
 import { renderFrame, type Scene } from "./render.ts";
 import { heldOutScene, tourScene } from "./scenes.ts";
@@ -23,48 +24,6 @@ export interface TourSettings {
   sequences: number;
   sequenceFrames: number;
   fashionMnistRoot?: string;
-}
-
-export interface TourObjectRecord {
-  /** In order of arrival; arrivals that left before the tour's first frame are not listed. */
-  id: number;
-  label: number;
-  className: string;
-  /** Index in Fashion-MNIST's training set. */
-  sample: number;
-  /** Seconds on screen, clipped to the tour. */
-  start: number;
-  end: number;
-  firstFrame: number;
-  lastFrame: number;
-}
-
-export interface TourManifest {
-  seed: number;
-  width: number;
-  height: number;
-  fps: number;
-  frames: number;
-  seconds: number;
-  codec: string;
-  density: number;
-  stripHeight: number;
-  photos: string[];
-  objects: TourObjectRecord[];
-  davis: {
-    root: string;
-    split: string;
-    sequences: (SequenceRecord & { classNames: string[] })[];
-    /** Absent in tours built before the semantic maps existed. */
-    semantic?: SemanticRecord;
-  };
-}
-
-/** The held-out sequences' semantic label maps: <davis root>/<folder>/<sequence>/<frame>.png. */
-export interface SemanticRecord {
-  folder: string;
-  /** By pixel value: 0 background, 1 + c Fashion-MNIST class c. */
-  classNames: string[];
 }
 
 /** Frames rendered per write to ffmpeg: fewer, larger pipe writes. */
@@ -179,6 +138,6 @@ export async function buildTour(settings: TourSettings): Promise<TourManifest> {
       semantic: { folder: semanticFolder, classNames: semanticClassNames(world.classNames) },
     },
   };
-  writeFileSync(join(settings.out, "tour.json"), `${JSON.stringify(manifest, null, 2)}\n`);
+  writeTourManifest(settings.out, manifest);
   return manifest;
 }

@@ -1,7 +1,7 @@
 // The walking camera: steady forward motion along the strip with a slowly varying pace, slow
 // pans, tilts and zooms, and a slow drift of the light's brightness and colour. Every part is a
 // smooth curve of time, so consecutive frames differ a little and there are no cuts.
-import type { Random } from "../random.ts";
+import type { Random } from "../../util/random.ts";
 import { SmoothCurve } from "./smooth.ts";
 
 export interface CameraView {

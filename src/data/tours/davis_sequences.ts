@@ -6,22 +6,8 @@ import { join } from "node:path";
 import { davisAnnotationsDir, davisImagesDir, writeIndexMask } from "../davis.ts";
 import { jpegWriter } from "./ffmpeg_writer.ts";
 import { frameBuffers, renderFrame, type Scene } from "./render.ts";
+import type { SequenceRecord } from "./manifest.ts";
 import { semanticAnnotationsDir, semanticMap, semanticValues } from "./semantic_maps.ts";
-
-export interface SequenceObject {
-  /** The id in the sequence's masks. */
-  davisId: number;
-  /** The object's id in the scene. */
-  objectId: number;
-  label: number;
-  sample: number;
-}
-
-export interface SequenceRecord {
-  name: string;
-  frames: number;
-  objects: SequenceObject[];
-}
 
 export function sequenceName(index: number): string {
   return `tour${String(index).padStart(2, "0")}`;

@@ -3,7 +3,7 @@
 // encoder version strings out of the files, so a seed's output is the same bytes every run.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
-import { InputError } from "../../video/probe.ts";
+import { InputError } from "../../errors.ts";
 
 let encoders: string | undefined;
 

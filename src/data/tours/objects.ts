@@ -2,7 +2,7 @@
 // tint and a depth, crossing the frame on its own straight path (in from one side, out of
 // another) with a slight bob. They arrive as a Poisson stream at a rate that keeps about
 // `density` of them on screen on average.
-import type { Random } from "../random.ts";
+import type { Random } from "../../util/random.ts";
 
 export interface TourObject {
   /** 1-based, in order of arrival. */

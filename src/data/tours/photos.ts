@@ -3,9 +3,9 @@
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { basename, dirname } from "node:path";
-import { InputError } from "../../video/probe.ts";
+import { InputError } from "../../errors.ts";
 import type { RgbImage } from "../frame_source.ts";
-import { type Random, shuffled } from "../random.ts";
+import { type Random, shuffled } from "../../util/random.ts";
 
 export const photoPackages = ["mate-backgrounds", "plasma-workspace-wallpapers"] as const;
 

@@ -1,6 +1,6 @@
 // The scenes rendered from a world: the tour itself, and the held-out sequences, which see the
 // same photos in another order and other objects, each from its own random stream.
-import { shuffled } from "../random.ts";
+import { shuffled } from "../../util/random.ts";
 import { Camera } from "./camera.ts";
 import { crossingRange, spawnObject, spawnObjects, type SpawnSettings } from "./objects.ts";
 import type { Scene } from "./render.ts";

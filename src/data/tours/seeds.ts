@@ -1,6 +1,6 @@
 // Independent random streams from one --seed: the tour and each held-out sequence draw
 // from their own stream, so adding sequences never changes the tour's frames.
-import { Random } from "../random.ts";
+import { Random } from "../../util/random.ts";
 
 /** A well-mixed 32-bit seed for stream `stream` of `seed` (murmur3's finaliser over both). */
 export function deriveSeed(seed: number, stream: number): number {

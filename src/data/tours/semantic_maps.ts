@@ -1,10 +1,10 @@
 // Semantic label maps of the held-out sequences: every visible garment, whenever it entered,
 // labelled with its Fashion-MNIST class, for dense probes. (The DAVIS instance masks label
 // only the objects of each sequence's first frame, as the semi-supervised task asks.)
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { InputError } from "../../video/probe.ts";
-import type { TourManifest } from "./build.ts";
+import { InputError } from "../../errors.ts";
+import { readTourManifest } from "./manifest.ts";
 import type { TourObject } from "./objects.ts";
 
 /** Where a tour's DAVIS root keeps them: <root>/SemanticAnnotations/<sequence>/<frame>.png. */
@@ -47,16 +47,7 @@ export interface TourSemantics {
 const rebuild = "rebuild it with 'onevideo tours'";
 
 export function readTourSemantics(tourDir: string): TourSemantics {
-  const manifestPath = join(tourDir, "tour.json");
-  if (!existsSync(manifestPath)) {
-    throw new InputError(`${tourDir} is not a tour folder (no tour.json); build one with 'onevideo tours'`);
-  }
-  let manifest: TourManifest;
-  try {
-    manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as TourManifest;
-  } catch (error) {
-    throw new InputError(`${manifestPath} is not valid JSON (${(error as Error).message}); ${rebuild}`);
-  }
+  const manifest = readTourManifest(tourDir);
   const davisRoot = join(tourDir, manifest.davis.root);
   const semantic = manifest.davis.semantic;
   const labelsDir = join(davisRoot, semantic?.folder ?? semanticFolder);

@@ -1,7 +1,7 @@
 // Smooth random curves for the camera and the light: a sum of a few slow sinusoids with
 // random periods and phases. Analytic, so any time can be evaluated (and integrated)
 // without stepping through the ones before it.
-import type { Random } from "../random.ts";
+import type { Random } from "../../util/random.ts";
 
 export class SmoothCurve {
   private readonly amplitudes: number[] = [];

@@ -2,7 +2,7 @@
 // finite plans for extreme scores.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { sinkhornKnopp } from "../../src/methods/sinkhorn.ts";
+import { sinkhornKnopp } from "../../src/discovery/sinkhorn.ts";
 import { manualSeed, randn } from "../../src/torch/index.ts";
 import { maxAbsDiff, runTorch } from "../helpers/python.ts";
 

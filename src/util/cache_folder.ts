@@ -4,7 +4,8 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 import { join } from "node:path";
-import { InputError } from "../video/probe.ts";
+import { InputError } from "../errors.ts";
+import { temporaryPath } from "./atomic_file.ts";
 
 /**
  * Creates `directory` holding `dataFile` (filled by `fill`) and meta.json (what `fill`
@@ -16,7 +17,7 @@ export async function buildCacheDirectory(
   what: string,
   fill: (file: FileHandle) => Promise<object>,
 ): Promise<void> {
-  const temporary = `${directory}.tmp-${process.pid}`;
+  const temporary = temporaryPath(directory);
   try {
     mkdirSync(temporary, { recursive: true });
   } catch (error) {

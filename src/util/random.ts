@@ -41,3 +41,12 @@ export function shuffled<T>(items: readonly T[], random: Random): T[] {
   }
   return result;
 }
+
+/** The order in which an epoch visits samples 0..count-1: a permutation fixed by (seed, epoch). */
+export function epochOrder(count: number, seed: number, epoch: number): number[] {
+  const random = new Random((seed * 0x9e3779b1 + epoch * 0x85ebca6b) >>> 0);
+  return shuffled(
+    Array.from({ length: count }, (_, i) => i),
+    random,
+  );
+}

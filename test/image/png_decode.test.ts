@@ -6,8 +6,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { crc32, deflateSync } from "node:zlib";
-import { encodePng } from "../../src/viz/png.ts";
-import { decodePng } from "../../src/viz/png_decode.ts";
+import { encodePng } from "../../src/image/png.ts";
+import { decodePng } from "../../src/image/png_decode.ts";
 import { scratchDir } from "../helpers/videos.ts";
 
 const dir = scratchDir();

@@ -7,7 +7,7 @@ import {
   masksToPixels,
   thresholdAtMean,
   trackObjects,
-} from "../../src/methods/object_tracking.ts";
+} from "../../src/discovery/object_tracking.ts";
 import { manualSeed, randn, tensor, zeros } from "../../src/torch/index.ts";
 
 const rows = 8;

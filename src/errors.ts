@@ -1,0 +1,37 @@
+// The errors a user sees: each is one line naming the input (or the run) and what to do.
+// The command line prints them without a stack trace and exits non-zero.
+import { statSync } from "node:fs";
+
+/** Bad input: a missing file, a wrong option, footage that does not fit. */
+export class InputError extends Error {
+  override name = "InputError";
+}
+
+/** A run that cannot go on (e.g. the loss became NaN). */
+export class TrainingError extends Error {
+  override name = "TrainingError";
+}
+
+/** A collective failed: a rank died, hung past the timeout, or the network broke. */
+export class DistributedError extends Error {
+  override name = "DistributedError";
+}
+
+/** The line a user is shown for an error of these kinds, or null for a bug (which keeps its stack). */
+export function userFacingLine(error: unknown): string | null {
+  const known =
+    error instanceof InputError || error instanceof TrainingError || error instanceof DistributedError;
+  return known ? `onevideo: ${error.message}` : null;
+}
+
+/** Checks that a path names a readable regular file; otherwise an InputError saying so. */
+export function requireFile(path: string, what: string): void {
+  let stats;
+  try {
+    stats = statSync(path);
+  } catch {
+    throw new InputError(`${what} not found: ${path}`);
+  }
+  if (stats.isDirectory()) throw new InputError(`${what} ${path} is a directory, not a file`);
+  if (stats.size === 0) throw new InputError(`${what} ${path} is empty (0 bytes)`);
+}
