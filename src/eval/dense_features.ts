@@ -57,9 +57,7 @@ function buildVader(config: VaderConfig, tensors: Map<string, Tensor>, path: str
     throw new InputError(`${path} does not fit a VADeR ${config.arch}: ${(error as Error).message}`);
   }
   for (const tensor of tensors.values()) tensor.dispose();
-  encoder.to(device);
-  encoder.eval();
-  for (const parameter of encoder.parameters()) parameter.requiresGrad_(false);
+  encoder.to(device).freeze_();
   return encoder;
 }
 

@@ -87,9 +87,7 @@ export function loadEncoder(path: string, device: Device = "cpu"): Encoder {
     throw new InputError(`${path} does not fit a ${architecture}/${patchSize}: ${(error as Error).message}`);
   }
   for (const tensor of tensors.values()) tensor.dispose();
-  backbone.to(device);
-  backbone.eval();
-  for (const parameter of backbone.parameters()) parameter.requiresGrad_(false);
+  backbone.to(device).freeze_();
   return { backbone, architecture, patchSize, device, source };
 }
 

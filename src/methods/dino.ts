@@ -120,8 +120,7 @@ export class DinoMethod implements TrainableMethod {
     this.student = new DinoEncoder(config, config.dropPathRate);
     this.teacher = new DinoEncoder(config, 0);
     this.teacher.loadStateDict(this.student.stateDict());
-    for (const parameter of this.teacher.parameters()) parameter.requiresGrad_(false);
-    this.teacher.eval();
+    this.teacher.freeze_();
     this.loss = new DinoLoss({
       outDim: config.outDim,
       studentTemperature: config.studentTemperature,

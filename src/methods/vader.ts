@@ -123,11 +123,10 @@ export class VaderMethod implements TrainableMethod {
     this.student = createVaderEncoder(config, config.dropPathRate);
     this.teacher = createVaderEncoder(config, 0);
     this.teacher.loadStateDict(this.student.stateDict());
-    for (const parameter of this.teacher.parameters()) parameter.requiresGrad_(false);
     // The momentum encoder normalises with running statistics (tracked from the student,
     // below), so its keys carry nothing about which images share the batch: a single
     // process cannot shuffle batch-norm batches as MoCo does across GPUs.
-    this.teacher.eval();
+    this.teacher.freeze_();
     this.denseMetadata = { [vaderConfigKey]: JSON.stringify(config) };
     this.queue = new PixelQueue(config.queueLength, config.embeddingDim);
     // Two "global" views, A and B, and no local crops (their options are unused).

@@ -123,6 +123,12 @@ export class Module {
     return { missingKeys, unexpectedKeys };
   }
 
+  /** A fixed copy: no parameter takes gradients, and the module stays in evaluation mode. */
+  freeze_(): this {
+    for (const parameter of this.parameters()) parameter.requiresGrad_(false);
+    return this.eval();
+  }
+
   /** Clears every parameter's gradient. */
   zeroGrad(): void {
     for (const parameter of this.parameters()) parameter.grad = null;
