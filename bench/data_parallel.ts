@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { demoVideo } from "../src/cli/demo.ts";
+import { demoVideo } from "../src/pretrain/demo.ts";
 
 const steps = Number(process.env.BENCH_STEPS ?? 60);
 const work = mkdtempSync(join(tmpdir(), "onevideo-bench-dp-"));

@@ -1,7 +1,7 @@
 // DoRA's training step against DINO's on the same frames: the demo's ViT-Tiny/8 at 64 px,
 // 2 local crops, a batch of 4 clips x 8 frames (DINO sees the 32 frames as samples).
 // Goal: DoRA <= 1.6x DINO per clip. Last line: {"dino_ms", "dora_ms", "ratio"}.
-import { demoOptions } from "../src/cli/demo.ts";
+import { demoOptions } from "../src/pretrain/demo.ts";
 import { Random } from "../src/util/random.ts";
 import { dinoConfigSchema, DinoMethod } from "../src/methods/dino.ts";
 import { doraConfigSchema, DoraMethod } from "../src/methods/dora.ts";
@@ -12,7 +12,7 @@ const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const steps = Number(process.env.BENCH_STEPS ?? 5);
 const clips = 4;
 const frames = 8;
-const { video, ...recipe } = demoOptions;
+const { video, method: _dino, ...recipe } = demoOptions;
 const shared = { ...recipe, video, clipLength: frames, batchSize: clips };
 
 manualSeed(0);

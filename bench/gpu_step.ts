@@ -1,6 +1,6 @@
-// GPU benchmark: one DINO and one DoRA training step, each exactly as the trainer runs it
-// (autocast forward and loss, loss.item(), backward, per-parameter clipping, AdamW with
-// DINO's parameter groups, EMA teacher), against the same step in the machine's own
+// GPU benchmark: one DINO and one DoRA training step, each the trainer's own trainStep
+// (autocast forward and loss, backward, loss scaling, per-parameter clipping, AdamW with
+// DINO's parameter groups and schedules, EMA teacher, one read of the loss), against the same step in the machine's own
 // PyTorch (bench/reference/gpu_step_worker.py: the official DINO step, and DoRA's
 // discovery, tracking and masked views) at the same model sizes, views and batch.
 //
@@ -27,16 +27,13 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { randomResizedCrops } from "../src/augment/crop.ts";
-import { augmentView, distortColors, multiCrop } from "../src/augment/multicrop.ts";
-import { Random } from "../src/util/random.ts";
-import { dinoConfigSchema, DinoMethod, localCropSize } from "../src/methods/dino.ts";
-import { doraConfigSchema, DoraMethod } from "../src/methods/dora.ts";
-import { updateTeacher } from "../src/train/ema.ts";
+import { multiCrop } from "../src/augment/multicrop.ts";
+import { type DinoConfig, type DinoMethod, localCropSize } from "../src/methods/dino.ts";
+import { DoraMethod } from "../src/methods/dora.ts";
 import { vitConfig, type VitArchitecture } from "../src/models/vit.ts";
-import { AdamW, clipGradNormPerParameter } from "../src/optim/index.ts";
+import { resolveConfig } from "../src/pretrain/pretrain.ts";
+import { methodEntry } from "../src/pretrain/registry.ts";
 import {
-  autocast,
   cuda,
   type Device,
   getNumThreads,
@@ -46,8 +43,7 @@ import {
   rand,
   scope,
 } from "../src/torch/index.ts";
-import { readStepResult } from "../src/train/method.ts";
-import { parameterGroups, placeOnDevice } from "../src/train/trainer.ts";
+import { prepareTraining, trainStep } from "../src/train/trainer.ts";
 
 type MethodName = "dino" | "dora";
 type Side = "onevideo" | "pytorch";
@@ -141,50 +137,25 @@ async function oursWorker(job: Job): Promise<void> {
   const { device } = job;
   const onCuda = device.startsWith("cuda");
   manualSeed(job.seed);
-  const method =
-    job.method === "dora"
-      ? new DoraMethod(doraConfigSchema.parse(job.options))
-      : new DinoMethod(dinoConfigSchema.parse(job.options));
-  placeOnDevice(method, device);
-  const { decayed, undecayed } = parameterGroups(method);
-  const optimizer = new AdamW(
-    [
-      { params: decayed, weightDecay: job.weightDecay },
-      { params: undecayed, weightDecay: 0 },
-    ],
-    { lr: job.lr },
-  );
-  const studentParameters = method.student.parameters();
+  const config = resolveConfig({ method: job.method, ...job.options });
+  const method = methodEntry(config.method).create(config);
+  // The trainer's own step, past the first epoch (the head's last layer trains) of a long run.
+  const itersPerEpoch = 1000;
+  const training = prepareTraining({
+    method,
+    settings: { ...config, precision: job.precision },
+    itersPerEpoch,
+    totalIters: 100 * itersPerEpoch,
+    device,
+  });
   const images = rand([job.batch, 3, job.frameSize, job.frameSize], { device });
-  const random = new Random(job.seed);
-  // The trainer's step, less the data loading, schedules and logging.
-  const step = () =>
-    scope(() => {
-      const result = autocast(device, job.precision, () => method.step(images, { random, epoch: EPOCH }));
-      optimizer.zeroGrad();
-      result.loss.backward();
-      clipGradNormPerParameter(studentParameters, job.clipGrad);
-      optimizer.step();
-      updateTeacher(method.teacher, method.student, job.teacherMomentum);
-      return readStepResult(result).loss; // as the trainer: one read, after the step
-    });
+  let iteration = EPOCH * itersPerEpoch;
+  const step = () => trainStep(training, images, iteration++, config.clipGrad).loss;
   // The views alone, as method.step makes them: what the reference is handed ready-made.
   const augment = () =>
     scope(() => {
-      const config = method.augmentation;
-      if (!(method instanceof DoraMethod)) {
-        multiCrop(images, config, random);
-        return;
-      }
-      const frames = method.doraConfig.clipLength;
-      const groups = Array.from({ length: job.batch }, (_, i) => Math.floor(i / frames));
-      const global = config.globalViews[0];
-      const options = { size: global.size, scale: global.scale, flipProbability: config.flipProbability };
-      const { crops } = randomResizedCrops(images, options, random, groups);
-      distortColors(crops, global, config, random);
-      distortColors(crops, config.globalViews[1], config, random);
-      for (let i = 0; i < method.doraConfig.localCrops; i++)
-        augmentView(images, config.localView, config, random);
+      if (method instanceof DoraMethod) method.clipViews(images, training.random);
+      else multiCrop(images, (method as DinoMethod).augmentation, training.random);
     });
   const timeAugmentation = (count: number): number => {
     if (onCuda) cuda.synchronize();
@@ -214,7 +185,7 @@ async function oursWorker(job: Job): Promise<void> {
     ready: true,
     libtorch: libtorchVersion(),
     fused_attention: hasOperator("aten::scaled_dot_product_attention"),
-    parameters: studentParameters.reduce((count, parameter) => count + parameter.numel, 0),
+    parameters: training.studentParameters.reduce((count, parameter) => count + parameter.numel, 0),
   });
   for await (const line of createInterface({ input: process.stdin })) reply(run(Number(line.split(" ")[1])));
 }
@@ -291,8 +262,9 @@ function makeJob(method: MethodName, batch: number, device: Device): Job {
     clipLength: 8,
     ...(localCrops === undefined ? {} : { localCrops: Number(localCrops) }),
   };
-  const dora = method === "dora" ? doraConfigSchema.parse(options) : null;
-  const config = dora ?? dinoConfigSchema.parse(options);
+  const resolved = resolveConfig({ method, ...options });
+  const config = resolved as DinoConfig;
+  const dora = resolved.method === "dora" ? resolved : null;
   if (dora && batch % config.clipLength !== 0) {
     throw new Error(`DoRA's batch is clips of ${config.clipLength} frames: ${batch} is not a multiple`);
   }

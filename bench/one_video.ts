@@ -10,7 +10,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { demoOptions } from "../src/cli/demo.ts";
+import { demoOptions } from "../src/pretrain/demo.ts";
 import { createVit } from "../src/models/vit.ts";
 import { manualSeed, writeSafetensors } from "../src/torch/index.ts";
 

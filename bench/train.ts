@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { demoOptions, demoVideo } from "../src/cli/demo.ts";
+import { demoOptions, demoVideo } from "../src/pretrain/demo.ts";
 import { probeVideo } from "../src/video/probe.ts";
 
 const steps = Number(process.env.BENCH_STEPS ?? 30);

@@ -8,16 +8,15 @@ import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { Random } from "../src/util/random.ts";
-import { VaderMethod, type VaderConfig, vaderConfigSchema } from "../src/methods/vader.ts";
+import { vader, VaderMethod, type VaderConfig, vaderConfigSchema } from "../src/methods/vader.ts";
 import { getNumThreads, manualSeed, rand, scope } from "../src/torch/index.ts";
-import { demoPresets } from "../src/train/presets.ts";
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const steps = Number(process.env.BENCH_STEPS ?? 5);
 const results: Record<string, unknown>[] = [];
 
 for (const arch of ["resnet18", "resnet50"]) {
-  const config: VaderConfig = vaderConfigSchema.parse({ ...demoPresets.vader, arch });
+  const config: VaderConfig = vaderConfigSchema.parse({ ...vader.presets.demo, arch });
   manualSeed(0);
   const method = new VaderMethod(config);
   const images = rand([config.batchSize, 3, 74, 98]);

@@ -4,19 +4,19 @@
 import { mkdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { z } from "zod";
+import { defineCommand } from "./command.ts";
+import { checkpointOption, deviceOption, outOption } from "../options.ts";
 import { analyzeVideo, frameStepFor, type ObjectCounting } from "../analysis/analyze_video.ts";
 import { defaultCutDetection } from "../analysis/shot_detection.ts";
-import { describeOptions, validateConfig } from "../train/config.ts";
 import { Progress } from "../train/progress.ts";
 import { InputError } from "../errors.ts";
 import { writeFileAtomically } from "../util/atomic_file.ts";
 import { probeVideo } from "../video/probe.ts";
 import { writeAnalysisPlots } from "../viz/analysis_plots.ts";
 import { analysisReportHtml } from "../viz/analysis_report.ts";
-import { parseArgs } from "./args.ts";
 
 export const analyzeOptions = {
-  out: z.string().default("analysis").describe("folder for analysis.json, the plots and report.html"),
+  out: outOption.default("analysis").describe("folder for analysis.json, the plots and report.html"),
   sampleFps: z
     .number()
     .positive()
@@ -35,7 +35,9 @@ export const analyzeOptions = {
     .min(1)
     .default(defaultCutDetection.ratioToNeighbours)
     .describe("times the neighbouring frames' mean change a cut needs"),
-  checkpoint: z.string().optional().describe("encoder that counts objects: run folder, .safetensors or .pth"),
+  checkpoint: checkpointOption
+    .optional()
+    .describe("encoder that counts objects: run folder, .safetensors or .pth"),
   objectFps: z.number().positive().default(1).describe("frames per second whose objects are counted"),
   objectSize: z
     .number()
@@ -44,17 +46,8 @@ export const analyzeOptions = {
     .optional()
     .describe("short side the encoder sees (default: its training size)"),
   objectBatch: z.number().int().positive().default(8).describe("frames per encoder pass"),
-  device: z.string().optional().describe("cpu, cuda or cuda:N, for the encoder"),
+  device: deviceOption,
 };
-
-export const analyzeHelp = [
-  "usage: onevideo analyze <video...> [--out <dir>] [--sample-fps N] [--checkpoint <run|file>] [options]",
-  "",
-  ...describeOptions(analyzeOptions),
-  "",
-  "Writes analysis.json (per-frame series, shots, summary), lightness.png, shot_lengths.png,",
-  "objects.png (with --checkpoint) and report.html; several videos share one report and axes.",
-].join("\n");
 
 const noEncoderNote =
   "objects per frame were not counted: they need an encoder, give --checkpoint <run|weights|.pth>";
@@ -69,66 +62,77 @@ function requireFolderPath(path: string): void {
   if (!stats.isDirectory()) throw new InputError(`--out ${path} is a file; give a folder`);
 }
 
-export async function analyzeCommand(argv: string[]): Promise<void> {
-  const { options: raw, positional: videos } = parseArgs(argv);
-  if (raw.help) return console.log(analyzeHelp);
-  const options = validateConfig(z.object(analyzeOptions).strict(), raw);
-  if (videos.length === 0) throw new InputError("give at least one video: onevideo analyze <video...>");
-  const out = resolve(options.out);
-  requireFolderPath(out);
-  const infos = [];
-  for (const video of videos) infos.push(await probeVideo(video));
-  let objects: ObjectCounting | undefined;
-  let checkpointSource: string | undefined;
-  if (options.checkpoint !== undefined) {
-    // libtorch is loaded only when objects are counted.
-    const { loadEncoder } = await import("../eval/encoder.ts");
-    const { encoderObjectCounter } = await import("../analysis/object_count.ts");
-    const { pickDevice } = await import("./pretrain.ts");
-    const encoder = loadEncoder(options.checkpoint, pickDevice(options.device));
-    checkpointSource = encoder.source;
-    objects = {
-      counter: encoderObjectCounter(encoder, options.objectSize ?? encoder.backbone.config.imageSize),
-      fps: options.objectFps,
-      batchSize: options.objectBatch,
-    };
-  }
+export const command = defineCommand({
+  name: "analyze",
+  usage: "onevideo analyze <video...> [--out <dir>] [--sample-fps N] [--checkpoint <run|file>] [options]",
+  options: analyzeOptions,
+  notes: [
+    "Writes analysis.json (per-frame series, shots, summary), lightness.png, shot_lengths.png,",
+    "objects.png (with --checkpoint) and report.html; several videos share one report and axes.",
+  ],
+  positionals: true,
+  async run(options, videos) {
+    if (videos.length === 0) throw new InputError("give at least one video: onevideo analyze <video...>");
+    const out = resolve(options.out);
+    requireFolderPath(out);
+    const infos = [];
+    for (const video of videos) infos.push(await probeVideo(video));
+    let objects: ObjectCounting | undefined;
+    let checkpointSource: string | undefined;
+    if (options.checkpoint !== undefined) {
+      // libtorch is loaded only when objects are counted.
+      const { loadEncoder } = await import("../eval/encoder.ts");
+      const { encoderObjectCounter } = await import("../analysis/object_count.ts");
+      const { pickDevice } = await import("../torch/device_choice.ts");
+      const encoder = loadEncoder(options.checkpoint, pickDevice(options.device));
+      checkpointSource = encoder.source;
+      objects = {
+        counter: encoderObjectCounter(encoder, options.objectSize ?? encoder.backbone.config.imageSize),
+        fps: options.objectFps,
+        batchSize: options.objectBatch,
+      };
+    }
 
-  const analyses = [];
-  for (const info of infos) {
-    const progress = new Progress(
-      Math.ceil(info.frameCount / frameStepFor(info.fps, options.sampleFps)),
-      "frames",
-    );
-    let sampled = 0;
-    const analysis = await analyzeVideo(info, {
-      sampleFps: options.sampleFps,
-      shortSide: options.size,
-      minimumShotSeconds: options.minShot,
-      cuts: { ...defaultCutDetection, minimumChange: options.cutChange, ratioToNeighbours: options.cutRatio },
-      objects,
-      objectsNote: objects ? undefined : noEncoderNote,
-      onFrame: () => {
-        if (++sampled % 50 === 0) progress.update(sampled, info.path);
-      },
-    });
-    progress.finish();
-    analyses.push(analysis);
-  }
+    const analyses = [];
+    for (const info of infos) {
+      const progress = new Progress(
+        Math.ceil(info.frameCount / frameStepFor(info.fps, options.sampleFps)),
+        "frames",
+      );
+      let sampled = 0;
+      const analysis = await analyzeVideo(info, {
+        sampleFps: options.sampleFps,
+        shortSide: options.size,
+        minimumShotSeconds: options.minShot,
+        cuts: {
+          ...defaultCutDetection,
+          minimumChange: options.cutChange,
+          ratioToNeighbours: options.cutRatio,
+        },
+        objects,
+        objectsNote: objects ? undefined : noEncoderNote,
+        onFrame: () => {
+          if (++sampled % 50 === 0) progress.update(sampled, info.path);
+        },
+      });
+      progress.finish();
+      analyses.push(analysis);
+    }
 
-  mkdirSync(out, { recursive: true });
-  writeFileAtomically(
-    join(out, "analysis.json"),
-    JSON.stringify({ ...(checkpointSource ? { checkpoint: checkpointSource } : {}), videos: analyses }),
-  );
-  const plots = writeAnalysisPlots(analyses, out);
-  writeFileAtomically(join(out, "report.html"), analysisReportHtml(analyses, plots));
-  for (const { video, summary } of analyses) {
-    const objectsPart = summary.objects ? `, objects per frame ${summary.objects.mean}` : "";
-    console.log(
-      `${video.path}: ${summary.duration_s} s, ${summary.shot_count} shot(s), mean shot ${summary.mean_shot_s} s, ` +
-        `lightness L* ${summary.lightness.min}-${summary.lightness.max} (trend ${summary.lightness.trend_per_minute}/min)${objectsPart}`,
+    mkdirSync(out, { recursive: true });
+    writeFileAtomically(
+      join(out, "analysis.json"),
+      JSON.stringify({ ...(checkpointSource ? { checkpoint: checkpointSource } : {}), videos: analyses }),
     );
-  }
-  console.log(out);
-}
+    const plots = writeAnalysisPlots(analyses, out);
+    writeFileAtomically(join(out, "report.html"), analysisReportHtml(analyses, plots));
+    for (const { video, summary } of analyses) {
+      const objectsPart = summary.objects ? `, objects per frame ${summary.objects.mean}` : "";
+      console.log(
+        `${video.path}: ${summary.duration_s} s, ${summary.shot_count} shot(s), mean shot ${summary.mean_shot_s} s, ` +
+          `lightness L* ${summary.lightness.min}-${summary.lightness.max} (trend ${summary.lightness.trend_per_minute}/min)${objectsPart}`,
+      );
+    }
+    console.log(out);
+  },
+});

@@ -1,37 +1,33 @@
-// onevideo demo: pretrain a small ViT with DINO on a real street video in a few
-// minutes on a CPU, then show what it learned. The last line printed is the run folder.
+// onevideo demo: pretrain a small ViT with DINO on a real street video in a few minutes on a
+// CPU, then show what it learned. The last line printed is the run folder.
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { demoPresets } from "../train/presets.ts";
 import { InputError } from "../errors.ts";
-import { parseArgs } from "./args.ts";
-import { resolveDinoConfig, runPretrain } from "./pretrain.ts";
+import { dinoOptions } from "../methods/dino.ts";
+import { demoOptions, demoVideo } from "../pretrain/demo.ts";
+import { pretrain } from "../pretrain/pretrain.ts";
+import type { Command } from "./command.ts";
 
-export const demoVideo = "/usr/share/doc/opencv-doc/examples/data/vtest.avi";
-
-/** Small enough for two CPU cores in a few minutes; large enough to learn something. */
-export const demoOptions = { video: demoVideo, ...demoPresets.dino };
-
-export async function demoCommand(argv: string[]): Promise<void> {
-  const { options } = parseArgs(argv);
-  if (options.help) {
+export const command: Command<Record<string, unknown>> = {
+  name: "demo",
+  // Any DINO option overrides the demo's.
+  flags: dinoOptions,
+  help: () =>
+    "usage: onevideo demo [--out <dir>] [--steps N]\n\nPretrains a ViT-Tiny with DINO on opencv-doc's vtest.avi and writes pictures.",
+  parse: (raw) => raw,
+  async run(options) {
+    if (!existsSync(demoVideo)) {
+      throw new InputError(
+        `the demo video ${demoVideo} is missing; run 'bash scripts/setup.sh' (it installs opencv-doc)`,
+      );
+    }
+    const out = resolve(
+      String(options.out ?? join("runs", `demo-${new Date().toISOString().replace(/[:.]/g, "-")}`)),
+    );
+    const summary = await pretrain({ ...demoOptions, ...options, out });
     console.log(
-      "usage: onevideo demo [--out <dir>] [--steps N]\n\nPretrains a ViT-Tiny with DINO on opencv-doc's vtest.avi and writes pictures.",
+      `trained ${summary.steps} steps: loss ${summary.firstLoss.toFixed(4)} -> ${summary.lastLoss.toFixed(4)}`,
     );
-    return;
-  }
-  if (!existsSync(demoVideo)) {
-    throw new InputError(
-      `the demo video ${demoVideo} is missing; run 'bash scripts/setup.sh' (it installs opencv-doc)`,
-    );
-  }
-  const out = resolve(
-    String(options.out ?? join("runs", `demo-${new Date().toISOString().replace(/[:.]/g, "-")}`)),
-  );
-  const config = resolveDinoConfig({ ...demoOptions, ...options, out });
-  const summary = await runPretrain(config, false);
-  console.log(
-    `trained ${summary.steps} steps: loss ${summary.firstLoss.toFixed(4)} -> ${summary.lastLoss.toFixed(4)}`,
-  );
-  console.log(summary.runDir);
-}
+    console.log(summary.runDir);
+  },
+};

@@ -3,18 +3,19 @@
 import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { z } from "zod";
+import { checkpointOption, deviceOption, outOption } from "../options.ts";
+import { pickDevice } from "../torch/index.ts";
+import { defineCommand } from "./command.ts";
 import { listSequences } from "../data/davis.ts";
 import { scoreDavis } from "../eval/davis_score.ts";
 import { loadDenseFeatures } from "../eval/dense_features.ts";
 import { dinoPropagation } from "../eval/label_propagation.ts";
 import { segmentSequence } from "../eval/video_segmentation.ts";
-import { describeOptions, validateConfig } from "../train/config.ts";
-import { pickDevice } from "./pretrain.ts";
 
 export const davisOptions = {
-  checkpoint: z.string().describe("run folder, weights .safetensors or DINO/DoRA .pth"),
+  checkpoint: checkpointOption,
   davis: z.string().describe("DAVIS-2017 root (JPEGImages/480p, Annotations/480p, ImageSets)"),
-  out: z.string().describe("folder for the predicted masks and scores.json"),
+  out: outOption.describe("folder for the predicted masks and scores.json"),
   split: z.string().optional().describe("ImageSets/2017 list to run (default: every annotated sequence)"),
   sequences: z.string().optional().describe("only these sequences, comma-separated"),
   size: z.number().int().positive().default(480).describe("short side the encoder sees"),
@@ -32,30 +33,27 @@ export const davisOptions = {
     .default(dinoPropagation.neighborhood)
     .describe("patch radius (0: all)"),
   temperature: z.number().positive().default(dinoPropagation.temperature).describe("affinity temperature"),
-  device: z.string().optional().describe("cpu, cuda or cuda:N"),
+  device: deviceOption,
 };
 
-export const help = [
-  "usage: onevideo eval davis --checkpoint <run|file> --davis <root> --out <dir> [options]",
-  "",
-  ...describeOptions(davisOptions),
-  "",
-  "Writes <out>/<sequence>/<frame>.png and prints one JSON line: J, F, JF and per-sequence scores.",
-].join("\n");
-
-export function command(raw: Record<string, unknown>): void {
-  const options = validateConfig(z.object(davisOptions).strict(), raw);
-  const sequences =
-    options.sequences?.split(",").filter(Boolean) ?? listSequences(options.davis, options.split);
-  const encoder = loadDenseFeatures(options.checkpoint, pickDevice(options.device));
-  const out = resolve(options.out);
-  for (const sequence of sequences) {
-    segmentSequence(encoder, options.davis, sequence, join(out, sequence), {
-      ...options,
-      shortSide: options.size,
-    });
-  }
-  const score = scoreDavis(out, options.davis, { sequences });
-  writeFileSync(join(out, "scores.json"), JSON.stringify(score, null, 1));
-  console.log(JSON.stringify(score));
-}
+export const command = defineCommand({
+  name: "eval davis",
+  usage: "onevideo eval davis --checkpoint <run|file> --davis <root> --out <dir> [options]",
+  options: davisOptions,
+  notes: ["Writes <out>/<sequence>/<frame>.png and prints one JSON line: J, F, JF and per-sequence scores."],
+  run(options) {
+    const sequences =
+      options.sequences?.split(",").filter(Boolean) ?? listSequences(options.davis, options.split);
+    const encoder = loadDenseFeatures(options.checkpoint, pickDevice(options.device));
+    const out = resolve(options.out);
+    for (const sequence of sequences) {
+      segmentSequence(encoder, options.davis, sequence, join(out, sequence), {
+        ...options,
+        shortSide: options.size,
+      });
+    }
+    const score = scoreDavis(out, options.davis, { sequences });
+    writeFileSync(join(out, "scores.json"), JSON.stringify(score, null, 1));
+    console.log(JSON.stringify(score));
+  },
+});

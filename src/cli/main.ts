@@ -1,52 +1,55 @@
-// The onevideo command line: one file per command; this one dispatches and turns
-// input errors into one line and a non-zero exit.
-import { DistributedError, InputError, userFacingLine } from "../errors.ts";
+// The onevideo command line: a table of commands, each in its own file and loaded only when
+// called; errors meant for the user become one line and a non-zero exit.
+import { DistributedError, userFacingLine } from "../errors.ts";
+import { commandList, type CommandTable, dispatch } from "./command.ts";
 
-const usage = `onevideo: learn image encoders from one long video
+const commands: CommandTable = {
+  pretrain: {
+    summary: "train an encoder on a video (--method dino, dora or vader)",
+    load: async () => (await import("./pretrain.ts")).command,
+  },
+  demo: {
+    summary: "the whole thing in minutes on a bundled street video",
+    load: async () => (await import("./demo.ts")).command,
+  },
+  attention: {
+    summary: "per-head [CLS] attention maps of an encoder on an image",
+    load: async () => (await import("./attention.ts")).command,
+  },
+  track: {
+    summary: "the objects DoRA's teacher discovers and follows through a clip",
+    load: async () => (await import("./track.ts")).command,
+  },
+  eval: {
+    summary: "evaluate a frozen encoder: k-NN, linear and dense probes, DAVIS J&F; score masks",
+    load: async () => (await import("./eval.ts")).group,
+  },
+  tours: {
+    summary: 'build the "tours" benchmark: a synthetic walking tour with ground-truth masks',
+    load: async () => (await import("./tours.ts")).command,
+  },
+  analyze: {
+    summary: "lightness, shots and objects per frame of footage: JSON, plots and an HTML report",
+    load: async () => (await import("./analyze.ts")).command,
+  },
+};
 
-usage: onevideo <command> [options]
-
-commands:
-  pretrain   train an encoder on a video (--method dino or dora)
-  demo       the whole thing in minutes on a bundled street video
-  attention  per-head [CLS] attention maps of an encoder on an image
-  track      the objects DoRA's teacher discovers and follows through a clip
-  eval       evaluate a frozen encoder: k-NN, linear and dense probes, DAVIS J&F; score masks
-  tours      build the "tours" benchmark: a synthetic walking tour with ground-truth masks
-  analyze    lightness, shots and objects per frame of footage: JSON, plots and an HTML report
-
-'onevideo <command> --help' lists a command's options.`;
-
-async function main(argv: string[]): Promise<void> {
-  const [command, ...rest] = argv;
-  switch (command) {
-    case "pretrain":
-      return (await import("./pretrain.ts")).pretrainCommand(rest);
-    case "demo":
-      return (await import("./demo.ts")).demoCommand(rest);
-    case "attention":
-      return (await import("./attention.ts")).attentionCommand(rest);
-    case "track":
-      return (await import("./track.ts")).trackCommand(rest);
-    case "eval":
-      return (await import("./eval.ts")).evalCommand(rest);
-    case "tours":
-      return (await import("./tours.ts")).toursCommand(rest);
-    case "analyze":
-      return (await import("./analyze.ts")).analyzeCommand(rest);
-    case undefined:
-    case "help":
-    case "--help":
-    case "-h":
-      console.log(usage);
-      return;
-    default:
-      throw new InputError(`unknown command '${command}'; run 'onevideo --help'`);
-  }
-}
+const onevideo = {
+  commands,
+  usage: [
+    "onevideo: learn image encoders from one long video",
+    "",
+    "usage: onevideo <command> [options]",
+    "",
+    "commands:",
+    ...commandList(commands),
+    "",
+    "'onevideo <command> --help' lists a command's options.",
+  ].join("\n"),
+};
 
 try {
-  await main(process.argv.slice(2));
+  await dispatch(onevideo, process.argv.slice(2));
 } catch (error) {
   const line = userFacingLine(error);
   if (line === null) throw error;

@@ -3,10 +3,10 @@
 // crossing the view, plus held-out DAVIS-layout sequences with ground-truth masks.
 import { resolve } from "node:path";
 import { z } from "zod";
+import { defineCommand } from "./command.ts";
+import { outOption } from "../options.ts";
 import { buildTour } from "../data/tours/build.ts";
-import { describeOptions, validateConfig } from "../train/config.ts";
 import { InputError } from "../errors.ts";
-import { parseArgs } from "./args.ts";
 
 // Even sizes: yuv420p halves both dimensions for its colour planes.
 const evenSize = (fallback: number) =>
@@ -19,7 +19,7 @@ const evenSize = (fallback: number) =>
     .default(fallback);
 
 export const toursOptions = {
-  out: z.string().min(1).describe("output folder (tour.mp4, tour.json, davis/)"),
+  out: outOption.describe("output folder (tour.mp4, tour.json, davis/)"),
   seed: z
     .number()
     .int()
@@ -43,47 +43,41 @@ export const toursOptions = {
   sequenceFrames: z.number().int().min(2).max(10000).default(24).describe("frames per held-out sequence"),
 };
 
-export const help = [
-  "usage: onevideo tours --out <dir> [options]",
-  "",
-  ...describeOptions(toursOptions),
-  "",
-  "Needs Debian's mate-backgrounds, plasma-workspace-wallpapers and dataset-fashion-mnist",
-  "(bash scripts/setup.sh). Prints one JSON line: frames, objects, sequences and seconds taken.",
-].join("\n");
-
-export async function toursCommand(argv: string[]): Promise<void> {
-  const { options, positional } = parseArgs(argv);
-  if (options.help) return console.log(help);
-  if (positional.length > 0)
-    throw new InputError(`unexpected argument '${positional[0]}'; run 'onevideo tours --help'`);
-  if (options.out === undefined) throw new InputError("tours needs --out <dir>; run 'onevideo tours --help'");
-  const parsed = validateConfig(z.object(toursOptions).strict(), options);
-  if (parsed.minutes !== undefined && parsed.seconds !== undefined)
-    throw new InputError("give --minutes or --seconds, not both");
-  const seconds = parsed.seconds ?? (parsed.minutes ?? 10) * 60;
-  if (Math.round(seconds * parsed.fps) < 1)
-    throw new InputError(`a ${seconds} s tour at ${parsed.fps} fps has no frames; give a longer one`);
-  const started = performance.now();
-  const manifest = await buildTour({
-    out: resolve(parsed.out),
-    seed: parsed.seed,
-    width: parsed.width,
-    height: parsed.height,
-    fps: parsed.fps,
-    seconds,
-    density: parsed.objects,
-    photos: parsed.photos,
-    sequences: parsed.sequences,
-    sequenceFrames: parsed.sequenceFrames,
-  });
-  console.log(
-    JSON.stringify({
-      out: resolve(parsed.out),
-      frames: manifest.frames,
-      objects: manifest.objects.length,
-      sequences: manifest.davis.sequences.length,
-      seconds_taken: Number(((performance.now() - started) / 1000).toFixed(2)),
-    }),
-  );
-}
+export const command = defineCommand({
+  name: "tours",
+  usage: "onevideo tours --out <dir> [options]",
+  options: toursOptions,
+  notes: [
+    "Needs Debian's mate-backgrounds, plasma-workspace-wallpapers and dataset-fashion-mnist",
+    "(bash scripts/setup.sh). Prints one JSON line: frames, objects, sequences and seconds taken.",
+  ],
+  async run(options) {
+    if (options.minutes !== undefined && options.seconds !== undefined)
+      throw new InputError("give --minutes or --seconds, not both");
+    const seconds = options.seconds ?? (options.minutes ?? 10) * 60;
+    if (Math.round(seconds * options.fps) < 1)
+      throw new InputError(`a ${seconds} s tour at ${options.fps} fps has no frames; give a longer one`);
+    const started = performance.now();
+    const manifest = await buildTour({
+      out: resolve(options.out),
+      seed: options.seed,
+      width: options.width,
+      height: options.height,
+      fps: options.fps,
+      seconds,
+      density: options.objects,
+      photos: options.photos,
+      sequences: options.sequences,
+      sequenceFrames: options.sequenceFrames,
+    });
+    console.log(
+      JSON.stringify({
+        out: resolve(options.out),
+        frames: manifest.frames,
+        objects: manifest.objects.length,
+        sequences: manifest.davis.sequences.length,
+        seconds_taken: Number(((performance.now() - started) / 1000).toFixed(2)),
+      }),
+    );
+  },
+});

@@ -1,15 +1,15 @@
 // What the dense evaluations (label propagation, the dense probe) need from an encoder:
 // a grid of features per image and the pixels per cell. A ViT gives its patch tokens
 // (cells of the patch size); a VADeR dense encoder gives its decoder's embeddings
-// (cells of 4 pixels). Loaded from a run folder or a weights file of either kind.
-import { existsSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
-import { createVaderEncoder, type VaderConfig, vaderConfigKey, vaderConfigSchema } from "../methods/vader.ts";
-import type { DenseEncoder } from "../models/dense.ts";
-import { type Device, readSafetensors, type Tensor } from "../torch/index.ts";
-import { latestCheckpoint } from "../train/checkpoint.ts";
+// (cells of 4 pixels). Loaded from a run folder or a weights file of either kind, whose
+// metadata says which it is.
+import { existsSync, statSync } from "node:fs";
 import { InputError } from "../errors.ts";
-import { type Encoder, loadEncoder } from "./encoder.ts";
+import type { DenseEncoder } from "../models/dense.ts";
+import { buildModel } from "../models/model_metadata.ts";
+import type { Device, Tensor } from "../torch/index.ts";
+import { RunFolder, type StoredNetwork } from "../train/run_folder.ts";
+import { type Encoder, encoderFrom, readWeights } from "./encoder.ts";
 
 export interface DenseFeatures {
   /** Pixels per feature cell along each side. */
@@ -49,67 +49,33 @@ export function vaderDenseFeatures(encoder: DenseEncoder, device: Device, source
   };
 }
 
-function buildVader(config: VaderConfig, tensors: Map<string, Tensor>, path: string, device: Device) {
-  const encoder = createVaderEncoder(config, 0);
+/** A frozen dense encoder from weights that describe one (a VADeR run's). */
+function denseEncoderFrom(weights: StoredNetwork, device: Device): DenseEncoder {
+  const { tensors, model, source } = weights;
+  const encoder = buildModel(model!) as DenseEncoder;
   try {
     encoder.loadStateDict(tensors);
   } catch (error) {
-    throw new InputError(`${path} does not fit a VADeR ${config.arch}: ${(error as Error).message}`);
+    const backbone = model!.kind === "dense" ? model!.backbone : model!.kind;
+    throw new InputError(`${source} does not fit a VADeR ${backbone}: ${(error as Error).message}`);
   }
   for (const tensor of tensors.values()) tensor.dispose();
-  encoder.to(device).freeze_();
-  return encoder;
+  return encoder.to(device).freeze_();
 }
 
-/** The momentum encoder of a VADeR run folder: its dense.safetensors, else its last checkpoint. */
-function vaderRun(dir: string, device: Device): DenseFeatures | null {
-  const configPath = join(dir, "config.json");
-  if (!existsSync(configPath)) return null;
-  // worldSize records how many processes trained it, not a model option.
-  const {
-    method,
-    worldSize: _worldSize,
-    ...stored
-  } = JSON.parse(readFileSync(configPath, "utf8")) as Record<string, unknown>;
-  if (method !== "vader") return null;
-  const config = vaderConfigSchema.parse(stored);
-  const dense = join(dir, "dense.safetensors");
-  if (existsSync(dense)) return vaderFile(dense, device);
-  const checkpoint = latestCheckpoint(dir);
-  if (checkpoint === null) {
-    throw new InputError(`${dir} holds neither dense.safetensors nor a checkpoint; train it first`);
-  }
-  const file = `${checkpoint}.safetensors`;
-  const tensors = new Map<string, Tensor>();
-  for (const [name, tensor] of readSafetensors(file).tensors) {
-    if (name.startsWith("teacher.")) tensors.set(name.slice("teacher.".length), tensor);
-    else tensor.dispose();
-  }
-  const encoder = buildVader(config, tensors, file, device);
-  return vaderDenseFeatures(encoder, device, `${file} (momentum encoder)`);
-}
-
-function vaderFile(path: string, device: Device): DenseFeatures | null {
-  const { tensors, metadata } = readSafetensors(path);
-  const stored = metadata[vaderConfigKey];
-  if (stored === undefined) {
-    for (const tensor of tensors.values()) tensor.dispose();
-    return null;
-  }
-  const encoder = buildVader(vaderConfigSchema.parse(JSON.parse(stored)), tensors, path, device);
-  return vaderDenseFeatures(encoder, device, path);
-}
-
-/** Dense features from a run folder or weights file: VADeR's when it is one, else a ViT's patch tokens. */
+/** Dense features from a run folder or weights file: a dense encoder's when it is one, else a ViT's patch tokens. */
 export function loadDenseFeatures(path: string, device: Device = "cpu"): DenseFeatures {
   if (!existsSync(path)) throw new InputError(`checkpoint not found: ${path}`);
-  let dense: DenseFeatures | null = null;
+  let dense: StoredNetwork | null = null;
   try {
-    if (statSync(path).isDirectory()) dense = vaderRun(path, device);
-    else if (path.endsWith(".safetensors")) dense = vaderFile(path, device);
+    if (statSync(path).isDirectory()) dense = new RunFolder(path).readNetwork("dense");
   } catch (error) {
     if (error instanceof InputError) throw error;
     throw new InputError(`cannot read ${path} as a checkpoint (${(error as Error).message})`);
   }
-  return dense ?? vitDenseFeatures(loadEncoder(path, device));
+  const weights = dense ?? readWeights(path);
+  if (weights.model?.kind === "dense") {
+    return vaderDenseFeatures(denseEncoderFrom(weights, device), device, weights.source);
+  }
+  return vitDenseFeatures(encoderFrom(weights, path, device));
 }

@@ -1,11 +1,12 @@
 // Frozen encoders for evaluation and pictures: a onevideo run folder, its exported
-// weights, or an official DINO/DoRA .pth. The ViT's shape is read off the weights, so
-// no architecture flag is needed and a mismatch cannot load silently.
+// weights, or an official DINO/DoRA .pth. The ViT's shape comes from the weights' metadata
+// or is read off the tensors, so no architecture flag is needed and a mismatch cannot
+// load silently.
 import { existsSync, statSync } from "node:fs";
-import { join } from "node:path";
-import { createVit, type VisionTransformer, vitArchitectures, type VitArchitecture } from "../models/vit.ts";
+import { buildModel, type ModelMetadata, readModelMetadata } from "../models/model_metadata.ts";
+import { type VisionTransformer, vitArchitectures, type VitArchitecture } from "../models/vit.ts";
 import { type Device, loadPth, readSafetensors, stateDictFrom, type Tensor } from "../torch/index.ts";
-import { latestCheckpoint } from "../train/checkpoint.ts";
+import { RunFolder, type StoredNetwork } from "../train/run_folder.ts";
 import { InputError } from "../errors.ts";
 
 export interface Encoder {
@@ -15,23 +16,6 @@ export interface Encoder {
   device: Device;
   /** What was loaded, for reports. */
   source: string;
-}
-
-/** Backbone tensors of a run folder: its exported weights, else its last checkpoint's teacher. */
-function runFolderTensors(dir: string): { tensors: Map<string, Tensor>; source: string } {
-  const weights = join(dir, "weights.safetensors");
-  if (existsSync(weights)) return { tensors: readSafetensors(weights).tensors, source: weights };
-  const checkpoint = latestCheckpoint(dir);
-  if (checkpoint === null) {
-    throw new InputError(`${dir} holds neither weights.safetensors nor a checkpoint; train it first`);
-  }
-  const file = `${checkpoint}.safetensors`;
-  const all = readSafetensors(file).tensors;
-  const tensors = new Map<string, Tensor>();
-  for (const [name, tensor] of all) {
-    if (name.startsWith("teacher.backbone.")) tensors.set(name.slice("teacher.backbone.".length), tensor);
-  }
-  return { tensors, source: `${file} (teacher)` };
 }
 
 /** An official checkpoint: the teacher's backbone when the file holds a whole training state. */
@@ -44,8 +28,8 @@ function pthTensors(path: string): Map<string, Tensor> {
   return tensors;
 }
 
-/** Reads the ViT's width, patch size, depth and position grid from its weights. */
-function shapeOf(tensors: Map<string, Tensor>, path: string) {
+/** A ViT's shape read off its weights (width, patch size, depth, position grid), for files that do not say. */
+function vitShapeOf(tensors: Map<string, Tensor>, path: string): ModelMetadata & { kind: "vit" } {
   const patch = tensors.get("patch_embed.proj.weight");
   const positions = tensors.get("pos_embed");
   if (tensors.has("layer1.0.conv1.weight")) {
@@ -62,33 +46,52 @@ function shapeOf(tensors: Map<string, Tensor>, path: string) {
   );
   if (!architecture) throw new InputError(`${path}: a ViT of width ${embedDim} is not one onevideo builds`);
   const grid = Math.round(Math.sqrt(positions.shape[1] - 1));
-  return { architecture, patchSize, imageSize: grid * patchSize };
+  const { depth, numHeads } = vitArchitectures[architecture];
+  return { kind: "vit", architecture, patchSize, imageSize: grid * patchSize, embedDim, depth, numHeads };
 }
 
-export function loadEncoder(path: string, device: Device = "cpu"): Encoder {
+/** A checkpoint's backbone weights, from a run folder, a .safetensors or an official .pth. */
+export function readWeights(path: string): StoredNetwork {
   if (!existsSync(path)) throw new InputError(`checkpoint not found: ${path}`);
-  let tensors: Map<string, Tensor>;
-  let source = path;
   try {
-    if (statSync(path).isDirectory()) ({ tensors, source } = runFolderTensors(path));
-    else if (path.endsWith(".safetensors")) tensors = readSafetensors(path).tensors;
-    else tensors = pthTensors(path);
+    if (statSync(path).isDirectory()) return new RunFolder(path).readNetwork("backbone")!;
+    if (path.endsWith(".safetensors")) {
+      const { tensors, metadata } = readSafetensors(path);
+      return { tensors, model: readModelMetadata(metadata), source: path };
+    }
+    return { tensors: pthTensors(path), model: null, source: path };
   } catch (error) {
     if (error instanceof InputError) throw error;
     throw new InputError(
       `cannot read ${path} as a checkpoint (${(error as Error).message}); give a run folder, a .safetensors or a .pth`,
     );
   }
-  const { architecture, patchSize, imageSize } = shapeOf(tensors, path);
-  const backbone = createVit(architecture, { patchSize, imageSize });
+}
+
+export function loadEncoder(path: string, device: Device = "cpu"): Encoder {
+  return encoderFrom(readWeights(path), path, device);
+}
+
+/** The frozen ViT of read weights; its shape comes from their metadata, else from the tensors. */
+export function encoderFrom(weights: StoredNetwork, path: string, device: Device): Encoder {
+  const { tensors, model, source } = weights;
+  if (model !== null && model.kind !== "vit") {
+    throw new InputError(
+      `${path} holds a ${model.kind === "resnet" ? "ResNet (a VADeR run)" : "dense encoder"}; this command needs a ViT: evaluate it with 'eval davis' or 'eval dense'`,
+    );
+  }
+  const vit = model ?? vitShapeOf(tensors, path);
+  const backbone = buildModel(vit) as VisionTransformer;
   try {
     backbone.loadStateDict(tensors);
   } catch (error) {
-    throw new InputError(`${path} does not fit a ${architecture}/${patchSize}: ${(error as Error).message}`);
+    throw new InputError(
+      `${path} does not fit a ${vit.architecture}/${vit.patchSize}: ${(error as Error).message}`,
+    );
   }
   for (const tensor of tensors.values()) tensor.dispose();
   backbone.to(device).freeze_();
-  return { backbone, architecture, patchSize, device, source };
+  return { backbone, architecture: vit.architecture, patchSize: vit.patchSize, device, source };
 }
 
 /** The encoder's input size for a width x height picture: short side `shortSide`, both sides patch multiples. */

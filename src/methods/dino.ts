@@ -8,14 +8,16 @@ import { createVit, type VisionTransformer } from "../models/vit.ts";
 import { DinoHead, dinoHeadConfig } from "../models/dino_head.ts";
 import { Module } from "../nn/index.ts";
 import { cat, noGrad, type Tensor } from "../torch/index.ts";
+import { vitMetadata } from "../models/model_metadata.ts";
+import { positiveInt } from "../options.ts";
 import { sharedOptions } from "../train/config.ts";
 import type { StepContext, StepResult, TrainableMethod } from "../train/method.ts";
+import type { MethodDefinition } from "./definition.ts";
 import { DinoLoss } from "./dino_loss.ts";
-
-const positiveInt = z.number().int().positive();
 
 export const dinoOptions = {
   ...sharedOptions,
+  freezeLastLayerEpochs: z.number().min(0).default(1).describe("epochs the head's last layer stays fixed"),
   outDim: positiveInt.default(65536).describe("prototypes in the head's output"),
   headHiddenDim: positiveInt.default(2048).describe("head MLP width"),
   bottleneckDim: positiveInt.default(256).describe("head bottleneck before the last layer"),
@@ -35,7 +37,7 @@ export const dinoOptions = {
 };
 
 export const dinoConfigSchema = z
-  .object(dinoOptions)
+  .object({ method: z.literal("dino").default("dino"), ...dinoOptions })
   .strict()
   .superRefine((config, context) => {
     const problem = (path: string, message: string) =>
@@ -56,8 +58,10 @@ export const dinoConfigSchema = z
   });
 
 export type DinoConfig = z.infer<typeof dinoConfigSchema>;
+/** DINO's options, as DoRA shares them under its own method name. */
+export type DinoSettings = Omit<DinoConfig, "method">;
 
-export function localCropSize(config: DinoConfig): number {
+export function localCropSize(config: DinoSettings): number {
   if (config.localCropSize !== undefined) return config.localCropSize;
   return Math.max(
     config.patchSize,
@@ -70,7 +74,7 @@ export class DinoEncoder extends Module {
   readonly backbone: VisionTransformer;
   readonly head: DinoHead;
 
-  constructor(config: DinoConfig, dropPathRate: number) {
+  constructor(config: DinoSettings, dropPathRate: number) {
     super();
     this.backbone = this.addModule(
       "backbone",
@@ -116,7 +120,7 @@ export class DinoMethod implements TrainableMethod {
   readonly loss: DinoLoss;
   readonly augmentation: MultiCropConfig;
 
-  constructor(readonly config: DinoConfig) {
+  constructor(readonly config: DinoSettings) {
     this.student = new DinoEncoder(config, config.dropPathRate);
     this.teacher = new DinoEncoder(config, 0);
     this.teacher.loadStateDict(this.student.stateDict());
@@ -134,8 +138,14 @@ export class DinoMethod implements TrainableMethod {
     );
   }
 
-  lastLayerParameters(): Tensor[] {
-    return this.student.head.lastLayer.parameters();
+  /** DINO holds the head's last layer fixed during the first epoch(s): its gradients are dropped. */
+  beforeOptimizerStep(epoch: number): void {
+    if (epoch < this.config.freezeLastLayerEpochs) this.student.head.cancelLastLayerGradients();
+  }
+
+  exports() {
+    const backbone = this.teacher.backbone;
+    return { backbone: { module: backbone, model: vitMetadata(backbone, this.config.arch) } };
   }
 
   extraState(): Map<string, Tensor> {
@@ -173,3 +183,38 @@ export class DinoMethod implements TrainableMethod {
     };
   }
 }
+
+/** Sized for two CPU cores and a few minutes: the demo command, the real-run tests, the benchmarks. */
+export const dinoDemoPreset = {
+  arch: "vit_tiny",
+  patchSize: 8,
+  imageSize: 64,
+  localCrops: 2,
+  localCropSize: 32,
+  outDim: 256,
+  headHiddenDim: 512,
+  bottleneckDim: 128,
+  batchSize: 16,
+  steps: 150,
+  // At this scale frames look alike at initialisation (cosine 0.99 between [CLS] features);
+  // higher rates or a softer teacher drift to the uniform collapse, so the teacher is sharper.
+  lr: 0.0005,
+  warmupEpochs: 1,
+  minLr: 1e-5,
+  teacherTemperature: 0.02,
+  warmupTeacherTemperature: 0.02,
+  teacherMomentum: 0.996,
+  freezeLastLayerEpochs: 1,
+  clipSpacing: 8,
+  clipLength: 8,
+  logEvery: 10,
+  checkpointEvery: 50,
+};
+
+export const dino: MethodDefinition<DinoConfig, DinoMethod> = {
+  options: dinoOptions,
+  schema: dinoConfigSchema,
+  create: (config) => new DinoMethod(config),
+  readsClips: () => false,
+  presets: { demo: dinoDemoPreset },
+};

@@ -9,15 +9,14 @@ import { randomResizedCrops } from "../augment/crop.ts";
 import type { Random } from "../util/random.ts";
 import { vitArchitectures, vitConfig } from "../models/vit.ts";
 import { F, keep, noGrad, type Tensor } from "../torch/index.ts";
-import type { StepContext, StepResult } from "../train/method.ts";
-import { dinoConfigSchema, DinoMethod, dinoOptions } from "./dino.ts";
 import { discoverInClips } from "../discovery/clip_discovery.ts";
-
-const positiveInt = z.number().int().positive();
+import { positiveInt, withDefaults } from "../options.ts";
+import type { StepContext, StepResult } from "../train/method.ts";
+import type { MethodDefinition } from "./definition.ts";
+import { dinoConfigSchema, dinoDemoPreset, DinoMethod, dinoOptions } from "./dino.ts";
 
 export const doraOptions = {
-  ...dinoOptions,
-  localCrops: z.number().int().min(0).default(6).describe("local views per frame"),
+  ...withDefaults(dinoOptions, { localCrops: 6 }),
   objects: positiveInt.default(3).describe("objects discovered per clip: k heads chosen at random each step"),
   attentionBlock: z
     .number()
@@ -32,7 +31,7 @@ export const doraOptions = {
 };
 
 export const doraConfigSchema = z
-  .object(doraOptions)
+  .object({ method: z.literal("dora").default("dora"), ...doraOptions })
   .strict()
   .superRefine((config, context) => {
     const dino = dinoConfigSchema.safeParse(
@@ -112,28 +111,44 @@ export class DoraMethod extends DinoMethod {
     });
   }
 
+  /**
+   * A batch of clips' views: one crop per clip (the frames must stay aligned for tracking),
+   * distorted once for the teacher and once for the student, the k heads that discover this
+   * step's objects, and each frame's local crops (as DINO's).
+   */
+  clipViews(
+    images: Tensor,
+    random: Random,
+  ): { teacherView: Tensor; studentView: Tensor; heads: number[]; locals: Tensor[] } {
+    const config = this.doraConfig;
+    const groups = Array.from({ length: images.size(0) }, (_, i) => Math.floor(i / config.clipLength));
+    const [teacherGlobal, studentGlobal] = this.augmentation.globalViews;
+    const { crops } = randomResizedCrops(
+      images,
+      {
+        size: teacherGlobal.size,
+        scale: teacherGlobal.scale,
+        flipProbability: this.augmentation.flipProbability,
+      },
+      random,
+      groups,
+    );
+    const teacherView = distortColors(crops, teacherGlobal, this.augmentation, random);
+    const studentView = distortColors(crops, studentGlobal, this.augmentation, random);
+    crops.dispose();
+    const heads = chooseHeads(vitArchitectures[config.arch].numHeads, config.objects, random);
+    const locals = Array.from({ length: config.localCrops }, () =>
+      augmentView(images, this.augmentation.localView, this.augmentation, random),
+    ).map((view) => view.images);
+    return { teacherView, studentView, heads, locals };
+  }
+
   override step(images: Tensor, context: StepContext): StepResult {
     const config = this.doraConfig;
     const frames = config.clipLength;
     const clips = images.size(0) / frames;
-    const groups = Array.from({ length: images.size(0) }, (_, i) => Math.floor(i / frames));
     const globalView = this.augmentation.globalViews[0];
-    // One crop per clip (the frames must stay aligned for tracking), distorted twice.
-    const { crops } = randomResizedCrops(
-      images,
-      { size: globalView.size, scale: globalView.scale, flipProbability: this.augmentation.flipProbability },
-      context.random,
-      groups,
-    );
-    const teacherView = distortColors(crops, globalView, this.augmentation, context.random);
-    const studentView = distortColors(
-      crops,
-      this.augmentation.globalViews[1],
-      this.augmentation,
-      context.random,
-    );
-    crops.dispose();
-    const heads = chooseHeads(vitArchitectures[config.arch].numHeads, config.objects, context.random);
+    const { teacherView, studentView, heads, locals } = this.clipViews(images, context.random);
     const { masks, teacherOutput } = this.discover(teacherView, clips, heads);
     teacherView.dispose();
     const maskedSize = config.maskedViewSize ?? config.imageSize;
@@ -145,10 +160,6 @@ export class DoraMethod extends DinoMethod {
         : F.interpolate(masked, { size: [maskedSize, maskedSize], mode: "bilinear", alignCorners: false });
     });
     studentView.dispose();
-    // Local crops of each frame on its own, as DINO's.
-    const locals = Array.from({ length: config.localCrops }, () =>
-      augmentView(images, this.augmentation.localView, this.augmentation, context.random),
-    ).map((view) => view.images);
     const studentOutputs = this.student.forward([...maskedViews, ...locals]);
     for (const view of [...maskedViews, ...locals]) view.dispose();
     const temperature = this.teacherTemperatureAt(context.epoch);
@@ -181,3 +192,12 @@ export class DoraMethod extends DinoMethod {
     };
   }
 }
+
+export const dora: MethodDefinition<DoraConfig, DoraMethod> = {
+  options: doraOptions,
+  schema: doraConfigSchema,
+  create: (config) => new DoraMethod(config),
+  readsClips: () => true,
+  // DINO's demo network and 16 frames per batch, as 4 clips of 4 frames.
+  presets: { demo: { ...dinoDemoPreset, batchSize: 4, clipLength: 4 } },
+};

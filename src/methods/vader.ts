@@ -8,16 +8,24 @@ import { samplePairBatch, gatherPairFeatures } from "../augment/correspondence.t
 import { distortColors, type MultiCropConfig } from "../augment/multicrop.ts";
 import { augmentationOptions, multiCropFromOptions } from "../augment/options.ts";
 import { renderViews, sampleViewGeometry, type ViewGeometryOptions } from "../augment/view_geometry.ts";
-import { denseBackbones, denseEncoder, type DenseEncoder, denseOutputSize } from "../models/dense.ts";
-import { vitArchitectures, type VitArchitecture } from "../models/vit.ts";
+import {
+  type DenseBackbone,
+  denseBackbones,
+  denseEncoder,
+  type DenseEncoder,
+  denseOutputSize,
+} from "../models/dense.ts";
+import { type ModelMetadata, vitMetadata } from "../models/model_metadata.ts";
+import type { ResNetArchitecture } from "../models/resnet.ts";
+import { vitArchitectures, type VitArchitecture, VisionTransformer } from "../models/vit.ts";
+import { positiveInt, withDefaults } from "../options.ts";
 import { F, noGrad, type Tensor } from "../torch/index.ts";
 import { sharedOptions } from "../train/config.ts";
 import type { StepContext, StepResult, TrainableMethod } from "../train/method.ts";
+import type { MethodDefinition } from "./definition.ts";
 import { pixelInfoNce } from "./pixel_contrast.ts";
 import { PixelQueue } from "./pixel_queue.ts";
 
-const positiveInt = z.number().int().positive();
-const fraction = z.number().min(0).max(1);
 // The local-crop options are DINO's; VADeR's views are two full-size crops.
 const {
   localScaleMin: _min,
@@ -27,37 +35,34 @@ const {
 } = augmentationOptions;
 
 export const vaderOptions = {
-  ...sharedOptions,
+  // MoCo v2's optimisation: SGD, lr 0.03 per 256, weight decay 1e-4, constant momentum 0.999.
+  ...withDefaults(sharedOptions, {
+    optimizer: "sgd",
+    lr: 0.03,
+    minLr: 0,
+    warmupEpochs: 0,
+    weightDecay: 1e-4,
+    weightDecayEnd: 1e-4,
+    clipGrad: 0,
+    teacherMomentum: 0.999,
+    teacherMomentumEnd: 0.999,
+  }),
   arch: z
     .enum(denseBackbones as [string, ...string[]])
     .default("resnet50")
     .describe("backbone: resnet18 or resnet50 with an FPN decoder, or a ViT with an upsampling decoder"),
-  patchSize: z
-    .union([z.literal(8), z.literal(16)])
-    .default(16)
-    .describe("ViT patch size (ViT backbones only)"),
   embeddingDim: positiveInt.default(128).describe("channels of the per-pixel embeddings (D)"),
   decoderWidth: positiveInt.default(256).describe("channels inside the decoder"),
   pairsPerImage: positiveInt.default(32).describe("matched pixels per image (P)"),
   queueLength: positiveInt.default(65536).describe("negatives: pixel embeddings kept from earlier batches"),
   temperature: z.number().positive().default(0.07).describe("InfoNCE temperature"),
-  // MoCo v2's optimisation: SGD, lr 0.03 per 256, weight decay 1e-4, constant momentum 0.999.
-  optimizer: z.enum(["sgd", "adamw"]).default("sgd").describe("sgd (MoCo's) or adamw"),
-  sgdMomentum: fraction.default(0.9).describe("SGD momentum"),
-  lr: z.number().positive().default(0.03).describe("peak learning rate at batch 256 (scaled by batch/256)"),
-  minLr: z.number().min(0).default(0).describe("final learning rate"),
-  warmupEpochs: z.number().min(0).default(0).describe("linear learning-rate warm-up"),
-  weightDecay: z.number().min(0).default(1e-4).describe("initial weight decay"),
-  weightDecayEnd: z.number().min(0).default(1e-4).describe("final weight decay (cosine)"),
-  clipGrad: z.number().min(0).default(0).describe("per-parameter gradient norm clip (0: off)"),
-  freezeLastLayerEpochs: z.number().min(0).default(0).describe("unused by VADeR (no projection head)"),
-  teacherMomentum: fraction.default(0.999).describe("momentum encoder's EMA momentum at the start"),
-  teacherMomentumEnd: fraction.default(0.999).describe("and at the end (cosine; equal: constant, MoCo)"),
-  ...viewAugmentation,
-  globalScaleMin: z.number().gt(0).max(1).default(0.2).describe("smallest crop, as a fraction of the area"),
-  blurProbability: fraction.default(0.5).describe("blur probability of view A"),
-  secondBlurProbability: fraction.default(0.5).describe("blur probability of view B"),
-  solarizeProbability: fraction.default(0).describe("solarisation probability of view B"),
+  // The first global view is view A, the second view B.
+  ...withDefaults(viewAugmentation, {
+    globalScaleMin: 0.2,
+    blurProbability: 0.5,
+    secondBlurProbability: 0.5,
+    solarizeProbability: 0,
+  }),
   rotationDegrees: z.number().min(0).max(180).default(0).describe("random rotation of each view, +-degrees"),
   shearDegrees: z
     .number()
@@ -74,7 +79,7 @@ export const vaderOptions = {
 };
 
 export const vaderConfigSchema = z
-  .object(vaderOptions)
+  .object({ method: z.literal("vader").default("vader"), ...vaderOptions })
   .strict()
   .superRefine((config, context) => {
     const problem = (path: string, message: string) =>
@@ -98,8 +103,17 @@ export const vaderConfigSchema = z
 
 export type VaderConfig = z.infer<typeof vaderConfigSchema>;
 
-/** Metadata key of a dense weights file: the VADeR config that builds its network. */
-export const vaderConfigKey = "onevideo_vader_config";
+/** The dense encoder a VADeR config trains, as its exported weights describe it. */
+export function vaderModel(config: VaderConfig): ModelMetadata {
+  const isVit = config.arch in vitArchitectures;
+  return {
+    kind: "dense",
+    backbone: config.arch as DenseBackbone,
+    embeddingDim: config.embeddingDim,
+    decoderWidth: config.decoderWidth,
+    ...(isVit ? { patchSize: config.patchSize, imageSize: config.imageSize } : {}),
+  };
+}
 
 export function createVaderEncoder(config: VaderConfig, dropPathRate: number): DenseEncoder {
   const isVit = config.arch in vitArchitectures;
@@ -117,7 +131,6 @@ export class VaderMethod implements TrainableMethod {
   readonly queue: PixelQueue;
   readonly augmentation: MultiCropConfig;
   readonly geometry: ViewGeometryOptions;
-  readonly denseMetadata: Record<string, string>;
 
   constructor(readonly config: VaderConfig) {
     this.student = createVaderEncoder(config, config.dropPathRate);
@@ -127,7 +140,6 @@ export class VaderMethod implements TrainableMethod {
     // below), so its keys carry nothing about which images share the batch: a single
     // process cannot shuffle batch-norm batches as MoCo does across GPUs.
     this.teacher.freeze_();
-    this.denseMetadata = { [vaderConfigKey]: JSON.stringify(config) };
     this.queue = new PixelQueue(config.queueLength, config.embeddingDim);
     // Two "global" views, A and B, and no local crops (their options are unused).
     const noLocals = { localScaleMin: 1, localScaleMax: 1, localBlurProbability: 0 };
@@ -146,8 +158,17 @@ export class VaderMethod implements TrainableMethod {
     };
   }
 
-  lastLayerParameters(): Tensor[] {
-    return [];
+  exports() {
+    const { arch } = this.config;
+    const backbone = this.teacher.backbone;
+    const model: ModelMetadata =
+      backbone instanceof VisionTransformer
+        ? vitMetadata(backbone, arch as VitArchitecture)
+        : { kind: "resnet", architecture: arch as ResNetArchitecture };
+    return {
+      backbone: { module: backbone, model },
+      dense: { module: this.teacher, model: vaderModel(this.config) },
+    };
   }
 
   extraState(): Map<string, Tensor> {
@@ -225,3 +246,27 @@ export class VaderMethod implements TrainableMethod {
     }
   }
 }
+
+export const vader: MethodDefinition<VaderConfig, VaderMethod> = {
+  options: vaderOptions,
+  schema: vaderConfigSchema,
+  create: (config) => new VaderMethod(config),
+  readsClips: (config) => config.frameGap > 0,
+  presets: {
+    demo: {
+      arch: "resnet18",
+      imageSize: 64,
+      batchSize: 16,
+      // 8 batches of 16 images x 32 pairs.
+      queueLength: 4096,
+      // MoCo's 0.03 as the step's own rate: scaled down to a batch of 16 (0.002) it barely
+      // moves a network from scratch in 150 steps.
+      lr: 0.48,
+      steps: 150,
+      clipSpacing: 8,
+      clipLength: 8,
+      logEvery: 10,
+      checkpointEvery: 50,
+    },
+  },
+};

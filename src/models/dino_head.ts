@@ -59,6 +59,11 @@ export class DinoHead extends Module {
     if (config.normLastLayer) this.lastLayer.weightG.requiresGrad_(false);
   }
 
+  /** Drops the last layer's gradients, so the optimiser leaves it as it is this step. */
+  cancelLastLayerGradients(): void {
+    for (const parameter of this.lastLayer.parameters()) parameter.grad = null;
+  }
+
   forward(features: Tensor): Tensor {
     using projected = this.mlp.forward(features);
     using normalized = F.normalize(projected, 2, -1);

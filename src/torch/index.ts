@@ -23,6 +23,7 @@ export {
   zerosLike,
 } from "./creation.ts";
 export { asFloat, callOp, hasOperator, operatorSchema } from "./dispatch.ts";
+export { pickDevice, pickPrecision } from "./device_choice.ts";
 export { type DType, isFloatingDType } from "./dtype.ts";
 export * as F from "./functional.ts";
 export {

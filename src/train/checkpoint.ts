@@ -1,8 +1,8 @@
 // Checkpoints: safetensors for every tensor (networks, optimiser state, method state, RNG)
 // and a JSON sidecar for the rest. Each file is written beside its target and renamed
-// over it, and latest.json, written last, is the commit point: a crash at any moment
-// leaves the previous checkpoint whole.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+// over it, and the run folder's latest.json, written last, is the commit point: a crash
+// at any moment leaves the previous checkpoint whole.
+import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Optimizer } from "../optim/index.ts";
 import {
@@ -18,6 +18,7 @@ import { InputError } from "../errors.ts";
 import { writeFileAtomically } from "../util/atomic_file.ts";
 import type { GradScalerState } from "./grad_scaler.ts";
 import type { TrainableMethod } from "./method.ts";
+import { checkpointExportsEntry, type RunFolder } from "./run_folder.ts";
 
 export interface CheckpointState {
   /** Iterations completed. */
@@ -40,16 +41,15 @@ function prefixed(prefix: string, tensors: Map<string, Tensor>): [string, Tensor
 }
 
 export function saveCheckpoint(
-  runDir: string,
+  run: RunFolder,
   state: CheckpointState,
   method: TrainableMethod,
   optimizer: Optimizer<object>,
   device: Device,
   keep = 2,
 ): string {
-  const directory = join(runDir, "checkpoints");
-  mkdirSync(directory, { recursive: true });
-  const name = `step-${String(state.step).padStart(8, "0")}`;
+  mkdirSync(run.checkpointsDir, { recursive: true });
+  const checkpoint = run.checkpointPath(state.step);
   const optimizerState = optimizer.stateDict();
   const rng = getRngState("cpu");
   const tensors: [string, Tensor][] = [
@@ -61,7 +61,11 @@ export function saveCheckpoint(
   ];
   const cudaRng = device.startsWith("cuda") ? getRngState(device) : null;
   if (cudaRng) tensors.push(["rng.cuda", cudaRng]);
-  writeSafetensors(join(directory, `${name}.safetensors`), tensors);
+  writeSafetensors(
+    `${checkpoint}.safetensors`,
+    tensors,
+    checkpointExportsEntry(method.teacher, method.exports()),
+  );
   rng.dispose();
   cudaRng?.dispose();
   const sidecar: Sidecar = {
@@ -73,41 +77,32 @@ export function saveCheckpoint(
       step: optimizerState.step,
     },
   };
-  writeFileAtomically(join(directory, `${name}.json`), JSON.stringify(sidecar, null, 1));
-  writeFileAtomically(join(directory, "latest.json"), JSON.stringify({ checkpoint: name }));
+  writeFileAtomically(`${checkpoint}.json`, JSON.stringify(sidecar, null, 1));
+  run.commitCheckpoint(checkpoint);
   // Older checkpoints beyond the newest `keep` go.
-  const names = readdirSync(directory)
+  const names = readdirSync(run.checkpointsDir)
     .filter((file) => /^step-\d+\.json$/.test(file))
     .map((file) => file.slice(0, -5))
     .sort();
   for (const old of names.slice(0, Math.max(0, names.length - keep))) {
-    rmSync(join(directory, `${old}.json`), { force: true });
-    rmSync(join(directory, `${old}.safetensors`), { force: true });
+    rmSync(join(run.checkpointsDir, `${old}.json`), { force: true });
+    rmSync(join(run.checkpointsDir, `${old}.safetensors`), { force: true });
   }
-  return join(directory, `${name}.safetensors`);
-}
-
-/** The newest checkpoint of a run folder, as its path without extension (".json", ".safetensors"), or null. */
-export function latestCheckpoint(runDir: string): string | null {
-  const directory = join(runDir, "checkpoints");
-  const latest = join(directory, "latest.json");
-  if (!existsSync(latest)) return null;
-  const { checkpoint } = JSON.parse(readFileSync(latest, "utf8")) as { checkpoint: string };
-  return join(directory, checkpoint);
+  return `${checkpoint}.safetensors`;
 }
 
 /** Restores the newest checkpoint of a run into method and optimiser; returns its state, or null if none. */
 export function loadCheckpoint(
-  runDir: string,
+  run: RunFolder,
   method: TrainableMethod,
   optimizer: Optimizer<object>,
   device: Device,
 ): CheckpointState | null {
-  const directory = join(runDir, "checkpoints");
+  const directory = run.checkpointsDir;
   let sidecar: Sidecar;
   let tensors: Map<string, Tensor>;
   try {
-    const checkpoint = latestCheckpoint(runDir);
+    const checkpoint = run.latestCheckpoint();
     if (checkpoint === null) return null;
     sidecar = JSON.parse(readFileSync(`${checkpoint}.json`, "utf8")) as Sidecar;
     tensors = readSafetensors(`${checkpoint}.safetensors`).tensors;

@@ -2,13 +2,8 @@
 // options below, with the published defaults (DoRA's training of ViT-S/16, DESIGN.md).
 // A config file (JSON or YAML) and command-line flags override the defaults; an unknown
 // key, a wrong type or an impossible value is one clear error before any work starts.
-import { readFileSync } from "node:fs";
-import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { InputError } from "../errors.ts";
-
-const positiveInt = z.number().int().positive();
-const fraction = z.number().min(0).max(1);
+import { deviceOption, fraction, outOption, positiveInt, seedOption } from "../options.ts";
 
 /** Options every method shares: data, model, optimisation, schedules, run. */
 export const sharedOptions = {
@@ -18,13 +13,9 @@ export const sharedOptions = {
     .enum(["fashion-mnist"])
     .optional()
     .describe("a bundled image set to learn from instead (Fashion-MNIST's training images)"),
-  out: z.string().optional().describe("run folder (default runs/<method>-<time>)"),
-  seed: z.number().int().min(0).default(0).describe("seed for weights, data order and augmentation"),
-  device: z
-    .string()
-    .regex(/^(cpu|cuda(:\d+)?)$/)
-    .optional()
-    .describe("cpu, cuda or cuda:N (default: cuda when available)"),
+  out: outOption.optional().describe("run folder (default runs/<method>-<time>)"),
+  seed: seedOption.describe("seed for weights, data order and augmentation"),
+  device: deviceOption,
   precision: z
     .enum(["fp32", "bf16", "fp16"])
     .optional()
@@ -48,8 +39,13 @@ export const sharedOptions = {
   weightDecay: z.number().min(0).default(0.04).describe("initial weight decay"),
   weightDecayEnd: z.number().min(0).default(0.4).describe("final weight decay (cosine)"),
   clipGrad: z.number().min(0).default(3).describe("per-parameter gradient norm clip (0: off)"),
-  freezeLastLayerEpochs: z.number().min(0).default(1).describe("epochs the head's last layer stays fixed"),
-  teacherMomentum: z.number().min(0).max(1).default(0.996).describe("initial EMA momentum (cosine to 1)"),
+  optimizer: z
+    .enum(["adamw", "sgd"])
+    .default("adamw")
+    .describe("adamw (DINO's) or sgd with momentum (MoCo's)"),
+  sgdMomentum: fraction.default(0.9).describe("SGD momentum"),
+  teacherMomentum: fraction.default(0.996).describe("teacher's EMA momentum at the start"),
+  teacherMomentumEnd: fraction.default(1).describe("and at the end (cosine; equal: constant, MoCo)"),
   clipLength: positiveInt.default(8).describe("frames per clip (T)"),
   frameStride: positiveInt.default(1).describe("step between the frames of a clip"),
   clipSpacing: positiveInt.default(60).describe("frames between clip starts (S)"),
@@ -58,48 +54,3 @@ export const sharedOptions = {
   logEvery: positiveInt.default(10).describe("steps between metric lines"),
   checkpointEvery: positiveInt.default(500).describe("steps between checkpoints"),
 };
-
-/** Reads a JSON or YAML config file into a plain object. */
-export function readConfigFile(path: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch {
-    throw new InputError(`config file not found: ${path}`);
-  }
-  try {
-    const value = path.endsWith(".json") ? JSON.parse(text) : parseYaml(text);
-    if (value === null || typeof value !== "object" || Array.isArray(value)) throw new Error("not a mapping");
-    return value as Record<string, unknown>;
-  } catch (error) {
-    throw new InputError(
-      `config file ${path} is not valid JSON/YAML of options (${(error as Error).message})`,
-    );
-  }
-}
-
-/** Validates options against a schema; the first problem becomes one InputError line. */
-export function validateConfig<S extends z.ZodType>(schema: S, options: Record<string, unknown>): z.infer<S> {
-  const result = schema.safeParse(options);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const key = issue.path.join(".") || "config";
-  const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-  if (issue.code === "unrecognized_keys") {
-    throw new InputError(
-      `unknown option ${issue.keys.map((k) => `'${k}'`).join(", ")}; see --help for the options`,
-    );
-  }
-  throw new InputError(`invalid option ${flag}: ${issue.message}`);
-}
-
-/** Help lines for every option of a schema: flag, default, description. */
-export function describeOptions(shape: Record<string, z.ZodType>): string[] {
-  return Object.entries(shape).map(([key, schema]) => {
-    const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-    const parsed = schema.safeParse(undefined);
-    const fallback =
-      parsed.success && parsed.data !== undefined ? ` (default ${JSON.stringify(parsed.data)})` : "";
-    return `  ${flag.padEnd(30)} ${schema.description ?? ""}${fallback}`;
-  });
-}

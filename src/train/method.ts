@@ -3,6 +3,7 @@ import type { Random } from "../util/random.ts";
 import type { Module } from "../nn/index.ts";
 import { stack, type Tensor } from "../torch/index.ts";
 import type { DataParallel } from "./data_parallel.ts";
+import type { RunExports } from "./run_folder.ts";
 
 export interface StepResult {
   /** The scalar to minimise; the loop runs backward on it. */
@@ -40,17 +41,17 @@ export interface StepContext {
 export interface TrainableMethod {
   /** Trained by the optimiser; saved as "student.*". */
   readonly student: Module;
-  /** The EMA of the student; saved as "teacher.*" and exported as the run's weights. */
+  /** The EMA of the student; saved as "teacher.*". */
   readonly teacher: Module;
-  /** Parameters kept fixed during the first epoch(s) (DINO's last layer). */
-  lastLayerParameters(): Tensor[];
   /** State beyond the two networks that a resumed run needs (e.g. DINO's centre). */
   extraState(): Map<string, Tensor>;
   /**
-   * Set by methods whose teacher is a whole dense encoder (VADeR): metadata that rebuilds
-   * it. The run then also exports dense.safetensors, the teacher with its decoder.
+   * What the run exports: the teacher's backbone (weights.safetensors, what evaluation loads)
+   * and, for methods whose teacher is a whole dense encoder (VADeR), that encoder too.
    */
-  readonly denseMetadata?: Record<string, string>;
+  exports(): RunExports;
   /** Forward and loss on a batch of [B, 3, H, W] images in [0, 1]. */
   step(images: Tensor, context: StepContext): StepResult;
+  /** Called between backward (and clipping) and the optimiser step, e.g. to hold a layer fixed. */
+  beforeOptimizerStep?(epoch: number): void;
 }

@@ -2,35 +2,26 @@
 // (under autocast for bf16/fp16), backward, the gradient average across data-parallel
 // ranks, clipping, the optimiser with its schedules, the EMA teacher, metrics,
 // checkpoints and exact resumption.
-import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { mkdirSync } from "node:fs";
 import type { ImageSource } from "../data/frame_source.ts";
 import { Random } from "../util/random.ts";
 import { updateTeacher } from "./ema.ts";
 import { AdamW, clipGradNormPerParameter, SGD } from "../optim/index.ts";
-import {
-  autocast,
-  type Device,
-  manualSeed,
-  type Precision,
-  scope,
-  type Tensor,
-  writeSafetensors,
-} from "../torch/index.ts";
+import { autocast, type Device, manualSeed, type Precision, scope, type Tensor } from "../torch/index.ts";
 import { InputError, TrainingError } from "../errors.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { DataParallel } from "./data_parallel.ts";
 import { GradScaler } from "./grad_scaler.ts";
 import { readStepResult, type TrainableMethod } from "./method.ts";
 import { Progress } from "./progress.ts";
-import { buildSchedules, type ScheduleSettings } from "./schedules.ts";
+import type { RunFolder } from "./run_folder.ts";
+import { buildSchedules, type RunSchedules, type ScheduleSettings } from "./schedules.ts";
 
 export interface TrainSettings extends ScheduleSettings {
   seed: number;
   epochs: number;
   steps?: number;
   clipGrad: number;
-  freezeLastLayerEpochs: number;
   logEvery: number;
   checkpointEvery: number;
   /** AdamW (DINO, DoRA; the default) or SGD with momentum (MoCo and VADeR). */
@@ -38,6 +29,28 @@ export interface TrainSettings extends ScheduleSettings {
   sgdMomentum?: number;
   /** Autocast precision of forward and loss; weights and optimiser state stay fp32. */
   precision?: Precision;
+}
+
+/** A step's progress, for whoever watches the run. */
+export interface StepReport {
+  step: number;
+  totalSteps: number;
+  /** The step the run (or its resumption) started from. */
+  firstStep: number;
+  loss: number;
+  lr: number;
+  /** Whether this step's metrics were written (every --log-every steps and the last). */
+  logged: boolean;
+}
+
+/** Progress on stderr: a live line on a terminal, the logged steps as plain lines otherwise. */
+export function progressPrinter(totalSteps: number): (report: StepReport | null) => void {
+  const progress = new Progress(totalSteps, "step");
+  return (report) => {
+    if (report === null) return progress.finish();
+    const details = `loss ${report.loss.toFixed(4)}  lr ${report.lr.toExponential(2)}`;
+    progress.update(report.step, details, report.firstStep, report.logged);
+  };
 }
 
 export interface TrainSummary {
@@ -72,22 +85,117 @@ export function parameterGroups(method: TrainableMethod): { decayed: Tensor[]; u
   return { decayed, undecayed };
 }
 
+/** What every step of a run shares: the method, its optimiser and schedules, device and precision. */
+export interface Training {
+  method: TrainableMethod;
+  optimizer: AdamW | SGD;
+  scaler: GradScaler | null;
+  schedules: RunSchedules;
+  itersPerEpoch: number;
+  device: Device;
+  precision: Precision;
+  parallel: DataParallel;
+  /** Augmentation randomness (this rank's stream); saved with checkpoints. */
+  random: Random;
+  studentParameters: Tensor[];
+}
+
+/** Places the method on the device and builds its optimiser, scaler and schedules for a run of totalIters steps. */
+export function prepareTraining(options: {
+  method: TrainableMethod;
+  settings: TrainSettings;
+  itersPerEpoch: number;
+  totalIters: number;
+  device: Device;
+  parallel?: DataParallel;
+}): Training {
+  const { method, settings, itersPerEpoch, totalIters, device } = options;
+  const parallel = options.parallel ?? DataParallel.single();
+  // --batch-size is per process, as DINO's batch_size_per_gpu; the schedules see the whole batch.
+  const globalBatch = settings.batchSize * parallel.worldSize;
+  const schedules = buildSchedules({ ...settings, batchSize: globalBatch }, itersPerEpoch, totalIters);
+  const precision = settings.precision ?? "fp32";
+  placeOnDevice(method, device);
+  const { decayed, undecayed } = parameterGroups(method);
+  const groups = [{ params: decayed }, { params: undecayed, weightDecay: 0 }];
+  const optimizer =
+    settings.optimizer === "sgd"
+      ? new SGD(groups, { lr: 0, momentum: settings.sgdMomentum ?? 0.9 })
+      : new AdamW(groups, { lr: 0 });
+  return {
+    method,
+    optimizer,
+    scaler: precision === "fp16" ? new GradScaler() : null,
+    schedules,
+    itersPerEpoch,
+    device,
+    precision,
+    parallel,
+    random: new Random(rankSeed(settings.seed, parallel.rank)),
+    studentParameters: method.student.parameters(),
+  };
+}
+
+/**
+ * One training step on a batch, exactly as a run takes it: the schedules' values, forward and
+ * loss under autocast, backward with the gradient average across ranks, loss scaling,
+ * clipping, the method's last word on the gradients, the optimiser, the EMA teacher; then
+ * one read of the loss and metrics. The loss is the mean over ranks.
+ */
+export function trainStep(
+  training: Training,
+  images: Tensor,
+  iteration: number,
+  clipGrad: number,
+): { loss: number; metrics: Record<string, number> } {
+  const { method, optimizer, scaler, schedules, parallel, studentParameters } = training;
+  return scope(() => {
+    optimizer.paramGroups[0].options.lr = schedules.learningRate[iteration];
+    optimizer.paramGroups[1].options.lr = schedules.learningRate[iteration];
+    optimizer.paramGroups[0].options.weightDecay = schedules.weightDecay[iteration];
+    const epoch = iteration / training.itersPerEpoch;
+    const result = autocast(training.device, training.precision, () =>
+      method.step(images, { random: training.random, epoch, parallel }),
+    );
+    optimizer.zeroGrad();
+    parallel.backward(scaler ? scaler.scaleLoss(result.loss) : result.loss, studentParameters);
+    const finite = scaler ? scaler.unscale(studentParameters) : true;
+    scaler?.update(finite);
+    if (clipGrad > 0) clipGradNormPerParameter(studentParameters, clipGrad);
+    method.beforeOptimizerStep?.(Math.floor(epoch));
+    if (finite) optimizer.step(); // an fp16 step whose gradients overflowed is skipped
+    updateTeacher(method.teacher, method.student, schedules.teacherMomentum[iteration]);
+    // Read once the whole step is queued, so the GPU never waits for the host mid-step. A
+    // non-finite loss has spoilt this step's update, but no checkpoint holds it.
+    const read = readStepResult(result);
+    // The mean over ranks, so every rank logs and stops on the same value.
+    const loss = parallel.averageNumber(read.loss);
+    if (!Number.isFinite(loss)) {
+      throw new TrainingError(
+        `the loss became ${loss} at step ${iteration}; lower --lr, raise --clip-grad or check the input`,
+      );
+    }
+    return { loss, metrics: read.metrics };
+  });
+}
+
 export async function train(options: {
   method: TrainableMethod;
   source: ImageSource;
   settings: TrainSettings;
-  runDir: string;
+  run: RunFolder;
   device: Device;
   resume?: boolean;
   /** Stop after this step as if interrupted (tests of resumption, time-boxed sessions). */
   stopAfterStep?: number;
   /** This process's place in a data-parallel job (default: a single process). */
   parallel?: DataParallel;
+  /** Told of every step on rank 0, and null when the run stops (default: progressPrinter). */
+  onProgress?: (report: StepReport | null) => void;
 }): Promise<TrainSummary> {
-  const { method, source, settings, runDir, device } = options;
+  const { method, source, settings, run, device } = options;
   const parallel = options.parallel ?? DataParallel.single();
   const { rank, worldSize, isLeader } = parallel;
-  // --batch-size is per process, as DINO's batch_size_per_gpu; the schedules see the whole batch.
   const globalBatch = settings.batchSize * worldSize;
   const itersPerEpoch = Math.floor(source.size / globalBatch);
   if (itersPerEpoch === 0) {
@@ -97,23 +205,14 @@ export async function train(options: {
     );
   }
   const totalIters = settings.steps ?? settings.epochs * itersPerEpoch;
-  const schedules = buildSchedules({ ...settings, batchSize: globalBatch }, itersPerEpoch, totalIters);
-  const precision = settings.precision ?? "fp32";
-  const scaler = precision === "fp16" ? new GradScaler() : null;
-  placeOnDevice(method, device);
-  const { decayed, undecayed } = parameterGroups(method);
-  const groups = [{ params: decayed }, { params: undecayed, weightDecay: 0 }];
-  const optimizer =
-    settings.optimizer === "sgd"
-      ? new SGD(groups, { lr: 0, momentum: settings.sgdMomentum ?? 0.9 })
-      : new AdamW(groups, { lr: 0 });
-  const random = new Random(rankSeed(settings.seed, rank));
-  if (isLeader) mkdirSync(runDir, { recursive: true });
+  const training = prepareTraining({ method, settings, itersPerEpoch, totalIters, device, parallel });
+  const { optimizer, scaler, schedules, random } = training;
+  if (isLeader) mkdirSync(run.path, { recursive: true });
   let start = 0;
   if (options.resume) {
     // Every rank reads the checkpoint (the run folder is shared, as DDP assumes).
-    const restored = loadCheckpoint(runDir, method, optimizer, device);
-    if (!restored) throw new InputError(`--resume: ${runDir} has no checkpoint to resume from`);
+    const restored = loadCheckpoint(run, method, optimizer, device);
+    if (!restored) throw new InputError(`--resume: ${run.path} has no checkpoint to resume from`);
     start = restored.step;
     const saved = restored.randomStates ?? [restored.randomState];
     // A rank the saved run did not have (resuming at a larger world size) starts a fresh stream.
@@ -131,12 +230,9 @@ export async function train(options: {
     const randomStates = parallel.gatherNumbers(random.state);
     if (!isLeader) return;
     const state = { step, randomState: randomStates[0], randomStates, gradScaler: scaler?.state };
-    saveCheckpoint(runDir, state, method, optimizer, device);
+    saveCheckpoint(run, state, method, optimizer, device);
   };
-  const metricsPath = join(runDir, "metrics.jsonl");
-  const progress = new Progress(totalIters, "step");
-  const lastLayer = new Set(method.lastLayerParameters());
-  const studentParameters = method.student.parameters();
+  const progress = options.onProgress ?? progressPrinter(totalIters);
   let firstLoss = Number.NaN;
   let lastLoss = Number.NaN;
   let order: number[] = [];
@@ -153,35 +249,10 @@ export async function train(options: {
     const first = (iteration % itersPerEpoch) * globalBatch + rank * settings.batchSize;
     const indices = order.slice(first, first + settings.batchSize);
     const began = performance.now();
-    const { loss, metrics, loaded } = scope(() => {
-      const images = source.batch(indices, device);
-      const loaded = performance.now();
-      optimizer.paramGroups[0].options.lr = schedules.learningRate[iteration];
-      optimizer.paramGroups[1].options.lr = schedules.learningRate[iteration];
-      optimizer.paramGroups[0].options.weightDecay = schedules.weightDecay[iteration];
-      const result = autocast(device, precision, () =>
-        method.step(images, { random, epoch: iteration / itersPerEpoch, parallel }),
-      );
-      optimizer.zeroGrad();
-      parallel.backward(scaler ? scaler.scaleLoss(result.loss) : result.loss, studentParameters);
-      const finite = scaler ? scaler.unscale(studentParameters) : true;
-      scaler?.update(finite);
-      if (settings.clipGrad > 0) clipGradNormPerParameter(studentParameters, settings.clipGrad);
-      if (epoch < settings.freezeLastLayerEpochs) for (const parameter of lastLayer) parameter.grad = null;
-      if (finite) optimizer.step(); // an fp16 step whose gradients overflowed is skipped
-      updateTeacher(method.teacher, method.student, schedules.teacherMomentum[iteration]);
-      // Read once the whole step is queued, so the GPU never waits for the host mid-step. A
-      // non-finite loss has spoilt this step's update, but no checkpoint holds it.
-      const read = readStepResult(result);
-      // The mean over ranks, so every rank logs and stops on the same value.
-      const value = parallel.averageNumber(read.loss);
-      if (!Number.isFinite(value)) {
-        throw new TrainingError(
-          `the loss became ${value} at step ${iteration}; lower --lr, raise --clip-grad or check the input`,
-        );
-      }
-      return { loss: value, metrics: read.metrics, loaded };
-    });
+    const images = source.batch(indices, device);
+    const loaded = performance.now();
+    const { loss, metrics } = trainStep(training, images, iteration, settings.clipGrad);
+    images.dispose();
     const finished = performance.now();
     dataMs += loaded - began;
     stepMs += finished - began;
@@ -191,7 +262,7 @@ export async function train(options: {
     const logNow = isLeader && (step % settings.logEvery === 0 || step === totalIters);
     if (logNow) {
       const count = step % settings.logEvery || settings.logEvery;
-      const record = {
+      run.appendMetrics({
         step,
         epoch: +(step / itersPerEpoch).toFixed(3),
         loss,
@@ -204,51 +275,26 @@ export async function train(options: {
         ...(scaler ? { loss_scale: scaler.scale } : {}),
         images_per_s: +((globalBatch * count * 1000) / stepMs).toFixed(2),
         peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
-      };
-      appendFileSync(metricsPath, `${JSON.stringify(record)}\n`);
+      });
       dataMs = 0;
       stepMs = 0;
     }
     if (isLeader) {
-      progress.update(
-        step,
-        `loss ${loss.toFixed(4)}  lr ${schedules.learningRate[iteration].toExponential(2)}`,
-        start,
-        logNow,
-      );
+      const lr = schedules.learningRate[iteration];
+      progress({ step, totalSteps: totalIters, firstStep: start, loss, lr, logged: logNow });
     }
     if (step % settings.checkpointEvery === 0 || step === totalIters) saveNow(step);
     await new Promise((resolve) => setImmediate(resolve)); // let I/O and collectors run
     if (options.stopAfterStep !== undefined && step >= options.stopAfterStep && step < totalIters) {
       if (step % settings.checkpointEvery !== 0) saveNow(step);
-      if (isLeader) progress.finish();
+      if (isLeader) progress(null);
       return { steps: step, firstLoss, lastLoss, weights: "" };
     }
   }
   if (!isLeader) return { steps: totalIters, firstLoss, lastLoss, weights: "" };
-  progress.finish();
-  const weights = exportWeights(method, runDir);
+  progress(null);
+  const weights = run.writeExports(method.exports());
   const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
-  writeFileSync(
-    join(runDir, "summary.json"),
-    JSON.stringify({ steps: totalIters, firstLoss, lastLoss, peakRssMb }, null, 1),
-  );
+  run.writeSummary({ steps: totalIters, firstLoss, lastLoss, peakRssMb });
   return { steps: totalIters, firstLoss, lastLoss, weights };
-}
-
-/** The teacher's backbone with DINO's names: what evaluation and other tools load. */
-export function exportWeights(method: TrainableMethod, runDir: string): string {
-  const path = join(runDir, "weights.safetensors");
-  const backbone = [...method.teacher.stateDict()]
-    .filter(([name]) => name.startsWith("backbone."))
-    .map(([name, tensor]) => [name.slice("backbone.".length), tensor] as [string, Tensor]);
-  writeSafetensors(path, backbone, { format: "pt", source: "onevideo teacher backbone" });
-  if (method.denseMetadata) {
-    writeSafetensors(join(runDir, "dense.safetensors"), method.teacher.stateDict(), {
-      format: "pt",
-      source: "onevideo teacher, backbone and decoder",
-      ...method.denseMetadata,
-    });
-  }
-  return path;
 }

@@ -1,44 +1,37 @@
 // The pictures of a run folder: the loss curve, the teacher's attention on a few frames,
 // and (DoRA) the objects its teacher discovers and tracks through a few clips.
-import { mkdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import { normalizeImages } from "../augment/photometric.ts";
 import type { VisionTransformer } from "../models/vit.ts";
 import { F, scope, tensor } from "../torch/index.ts";
 import type { ClipSource } from "../data/clip_source.ts";
 import { type ImageSource, rgbBatch } from "../data/frame_source.ts";
 import { patchAlignedSize } from "../eval/encoder.ts";
+import type { RunFolder } from "../train/run_folder.ts";
 import { attentionStrip, clsAttentionMaps } from "./attention.ts";
 import { linePlotSvg, svgToPng } from "./line_plot.ts";
 import { writePng } from "../image/png.ts";
 import type { DiscoveryOptions } from "../discovery/clip_discovery.ts";
 import { tileRow, trackedObjectFrames } from "./tracked_objects.ts";
 
-export function writeLossCurve(runDir: string): string {
-  const records = readFileSync(join(runDir, "metrics.jsonl"), "utf8")
-    .trim()
-    .split("\n")
-    .map((line) => JSON.parse(line) as { step: number; loss: number });
-  mkdirSync(join(runDir, "pictures"), { recursive: true });
+export function writeLossCurve(run: RunFolder): string {
+  const records = run.readMetrics();
   return svgToPng(
     linePlotSvg([{ label: "loss", x: records.map((r) => r.step), y: records.map((r) => r.loss) }], {
       title: "training loss",
       xLabel: "step",
       yLabel: "loss",
     }),
-    join(runDir, "pictures", "loss.png"),
+    run.picturePath("loss.png"),
   );
 }
 
 /** Attention strips for `count` samples spread over the data; returns the files written. */
 export function writeAttentionPictures(
-  runDir: string,
+  run: RunFolder,
   backbone: VisionTransformer,
   source: ImageSource,
   count = 3,
 ): string[] {
-  const directory = join(runDir, "pictures");
-  mkdirSync(directory, { recursive: true });
   backbone.eval();
   const size = backbone.config.imageSize;
   const written: string[] = [];
@@ -59,7 +52,7 @@ export function writeAttentionPictures(
       const resized = F.interpolate(image, { size: [height, width], mode: "bilinear" });
       const maps = clsAttentionMaps(backbone, normalizeImages(resized).to(backbone.posEmbed.device));
       const display = resized.mul(255).round().clamp(0, 255).to("uint8").permute(0, 2, 3, 1).contiguous();
-      const path = join(directory, `attention-${index}.png`);
+      const path = run.picturePath(`attention-${index}.png`);
       writePng(
         path,
         attentionStrip(
@@ -78,15 +71,13 @@ export function writeAttentionPictures(
 
 /** objects-<clip>.png for `count` clips spread over the video: the clip's frames side by side, objects overlaid. */
 export function writeObjectPictures(
-  runDir: string,
+  run: RunFolder,
   backbone: VisionTransformer,
   source: ClipSource,
   heads: number[],
   options: DiscoveryOptions,
   count = 3,
 ): string[] {
-  const directory = join(runDir, "pictures");
-  mkdirSync(directory, { recursive: true });
   backbone.eval();
   const { cache } = source;
   const { width, height } = patchAlignedSize(
@@ -110,7 +101,7 @@ export function writeObjectPictures(
       data.slice(t * frameBytes, (t + 1) * frameBytes),
     );
     const overlays = trackedObjectFrames(backbone, frames, width, height, heads, options);
-    const path = join(directory, `objects-${clip}.png`);
+    const path = run.picturePath(`objects-${clip}.png`);
     writePng(path, tileRow(overlays, Math.max(1, Math.round(128 / height))));
     written.push(path);
   }

@@ -8,7 +8,7 @@ import { defaultCutDetection } from "../../src/analysis/shot_detection.ts";
 import { frameLightness, lightnessOfRgb } from "../../src/analysis/lightness.ts";
 import { probeVideo } from "../../src/video/probe.ts";
 import { scratchDir } from "../helpers/videos.ts";
-import { coloursVideo, fadeVideo } from "./footage.ts";
+import { coloursVideo, fadeVideo } from "../helpers/footage.ts";
 
 // L* of sRGB colours under D65, from the CIELAB and sRGB definitions.
 const knownColours: [string, [number, number, number], number][] = [

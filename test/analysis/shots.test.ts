@@ -8,7 +8,7 @@ import { type CutDetection, defaultCutDetection, detectCuts } from "../../src/an
 import { shotLengths, shotsFromCuts } from "../../src/analysis/shots.ts";
 import { probeVideo } from "../../src/video/probe.ts";
 import { scratchDir, vtest } from "../helpers/videos.ts";
-import { cutsAndFadeVideo } from "./footage.ts";
+import { cutsAndFadeVideo } from "../helpers/footage.ts";
 
 const detection: CutDetection = { ...defaultCutDetection, minimumShotSamples: 5 };
 const settings = { shortSide: 144, minimumShotSeconds: 0.5, cuts: defaultCutDetection };

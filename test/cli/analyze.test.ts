@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { createVit } from "../../src/models/vit.ts";
 import { manualSeed, writeSafetensors } from "../../src/torch/index.ts";
 import { decodePng } from "../../src/image/png_decode.ts";
-import { cutsAndFadeVideo, fadeVideo } from "../analysis/footage.ts";
+import { cutsAndFadeVideo, fadeVideo } from "../helpers/footage.ts";
 import { scratchDir } from "../helpers/videos.ts";
 
 const cli = fileURLToPath(new URL("../../bin/onevideo.js", import.meta.url));

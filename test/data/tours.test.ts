@@ -7,7 +7,8 @@ import { chmodSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { toursCommand } from "../../src/cli/tours.ts";
+import { runCommand } from "../../src/cli/command.ts";
+import { command as toursCommand } from "../../src/cli/tours.ts";
 import {
   davisAnnotationsDir,
   davisImagesDir,
@@ -285,7 +286,7 @@ test("bad input is one InputError line", async () => {
   for (const [options, message] of cases) {
     const argv = Object.entries(options).flatMap(([key, value]) => [`--${key}`, value]);
     await assert.rejects(
-      toursCommand(argv),
+      runCommand(toursCommand, argv),
       (error: Error) => error instanceof InputError && message.test(error.message),
     );
   }

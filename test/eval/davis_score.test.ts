@@ -8,7 +8,7 @@ import { scoreDavis } from "../../src/eval/davis_score.ts";
 import { InputError } from "../../src/errors.ts";
 import { writePng } from "../../src/image/png.ts";
 import { scratchDir } from "../helpers/videos.ts";
-import { paint, writeDavisFixture } from "./davis_fixture.ts";
+import { paint, writeDavisFixture } from "../helpers/davis_fixture.ts";
 
 const dir = scratchDir();
 const { gt, pred } = writeDavisFixture(dir);

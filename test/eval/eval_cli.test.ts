@@ -10,7 +10,7 @@ import { createVit } from "../../src/models/vit.ts";
 import { writeSafetensors } from "../../src/torch/index.ts";
 import { writePng } from "../../src/image/png.ts";
 import { scratchDir, syntheticImage } from "../helpers/videos.ts";
-import { paint, writeDavisFixture, writeStaticDavis } from "./davis_fixture.ts";
+import { paint, writeDavisFixture, writeStaticDavis } from "../helpers/davis_fixture.ts";
 
 const cli = fileURLToPath(new URL("../../bin/onevideo.js", import.meta.url));
 const dir = scratchDir();
@@ -72,7 +72,7 @@ test("bad inputs get one line naming the input and the fix, and exit 1", () => {
   );
   const cases: [string[], RegExp][] = [
     [["eval", "frobnicate"], /unknown eval subcommand 'frobnicate'/],
-    [["eval", "davis-score", "--gt", gt], /davis-score needs --pred <dir>/],
+    [["eval", "davis-score", "--gt", gt], /davis-score needs --pred;/],
     [["eval", "davis-score", "--pred", pred, "--gt", gt, "--colour", "red"], /unknown option 'colour'/],
     [["eval", "davis-score", "--pred", missing, "--gt", gt], /prediction frame missing: .*a\/00001\.png/],
     [["eval", "davis-score", "--pred", small, "--gt", gt], /00002\.png is 6x5 but its annotation is 12x10/],

@@ -11,7 +11,7 @@ import type { VisionTransformer } from "../../src/models/vit.ts";
 import { eye, F, randn, tensor, zeros } from "../../src/torch/index.ts";
 import { maxAbsDiff, runTorch } from "../helpers/python.ts";
 import { scratchDir } from "../helpers/videos.ts";
-import { paint, writeStaticDavis } from "./davis_fixture.ts";
+import { paint, writeStaticDavis } from "../helpers/davis_fixture.ts";
 
 test("neighbourhood mask keeps sources within the radius on both axes", () => {
   const mask = neighborhoodMask(3, 3, 1).toArray();

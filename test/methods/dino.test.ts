@@ -5,7 +5,11 @@ import { DinoLoss } from "../../src/methods/dino_loss.ts";
 import { updateTeacher } from "../../src/train/ema.ts";
 import { DinoHead, dinoHeadConfig } from "../../src/models/dino_head.ts";
 import { Linear } from "../../src/nn/index.ts";
-import { randn, tensor } from "../../src/torch/index.ts";
+import type { DinoMethod } from "../../src/methods/dino.ts";
+import { resolveConfig } from "../../src/pretrain/pretrain.ts";
+import { methodEntry } from "../../src/pretrain/registry.ts";
+import { manualSeed, rand, randn, type Tensor, tensor } from "../../src/torch/index.ts";
+import { prepareTraining, trainStep } from "../../src/train/trainer.ts";
 
 const softmax = (row: number[]) => {
   const max = Math.max(...row);
@@ -146,4 +150,44 @@ test("the DINO head has DINO's names, a frozen unit weight norm, and normalised 
   assert.ok(outputs.every((v) => Math.abs(v) <= 1 + 1e-5));
   const trainable = new DinoHead(dinoHeadConfig(16, { outDim: 32, normLastLayer: false }));
   assert.equal(trainable.lastLayer.weightG.requiresGrad, true);
+});
+
+test("trainStep: the head's last layer stays fixed through --freeze-last-layer-epochs, then trains", () => {
+  const config = resolveConfig({
+    method: "dino",
+    arch: "vit_tiny",
+    patchSize: 8,
+    imageSize: 16,
+    localCrops: 0,
+    outDim: 32,
+    headHiddenDim: 32,
+    bottleneckDim: 16,
+    batchSize: 2,
+    warmupEpochs: 0,
+    freezeLastLayerEpochs: 1,
+  });
+  manualSeed(0);
+  const method = methodEntry("dino").create(config) as DinoMethod;
+  const training = prepareTraining({
+    method,
+    settings: config,
+    itersPerEpoch: 2,
+    totalIters: 8,
+    device: "cpu",
+  });
+  const images = rand([2, 3, 20, 20]);
+  const snapshot = () => new Map([...method.student.stateDict()].map(([name, t]) => [name, t.clone()]));
+  const changed = (before: Map<string, Tensor>) =>
+    [...method.student.stateDict()]
+      .filter(([name, t]) => t.sub(before.get(name)!).abs().max().item() > 0)
+      .map(([name]) => name);
+  const lastLayer = ["head.last_layer.weight_g", "head.last_layer.weight_v"];
+  const first = snapshot();
+  trainStep(training, images, 0, config.clipGrad); // epoch 0: the last layer is held
+  const inFirstEpoch = changed(first);
+  assert.ok(inFirstEpoch.includes("backbone.blocks.0.attn.qkv.weight"), "the backbone trains");
+  for (const name of lastLayer) assert.ok(!inFirstEpoch.includes(name), `${name} held in epoch 0`);
+  const second = snapshot();
+  trainStep(training, images, 2, config.clipGrad); // epoch 1
+  for (const name of lastLayer) assert.ok(changed(second).includes(name), `${name} trains in epoch 1`);
 });

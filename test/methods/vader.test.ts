@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
-import { resolveConfig, runPretrain } from "../../src/cli/pretrain.ts";
+import { pretrain, resolveConfig } from "../../src/pretrain/pretrain.ts";
 import { Random } from "../../src/util/random.ts";
 import { loadDenseFeatures } from "../../src/eval/dense_features.ts";
 import { updateTeacher } from "../../src/train/ema.ts";
@@ -25,10 +25,10 @@ const small = {
   batchSize: 2,
 };
 const vader = (options: Record<string, unknown> = {}) =>
-  resolveConfig({ ...small, ...options }).config as VaderConfig;
+  resolveConfig({ ...small, ...options }) as VaderConfig;
 
 test("VADeR's config: MoCo's defaults, and one clear line for impossible settings", () => {
-  const config = resolveConfig({ method: "vader" }).config as VaderConfig;
+  const config = resolveConfig({ method: "vader" }) as VaderConfig;
   assert.equal(config.arch, "resnet50");
   assert.equal(config.embeddingDim, 128);
   assert.equal(config.pairsPerImage, 32);
@@ -122,7 +122,7 @@ test("a VADeR run exports the dense encoder, and the evaluations load it from th
     clipSpacing: 2,
     device: "cpu",
   });
-  const { runDir, weights } = await runPretrain(config, false, undefined, "vader");
+  const { runDir, weights } = await pretrain(config);
   // weights.safetensors: the backbone alone, with torchvision's names.
   const backbone = readSafetensors(weights).tensors;
   assert.ok(backbone.has("layer4.1.bn2.running_var") && backbone.has("conv1.weight"));

@@ -130,3 +130,10 @@ test("Module.to casts parameters in place and leaves integer buffers alone", () 
   assert.equal(weight.requiresGrad, true);
   assert.equal((net.features.items[1] as BatchNorm2d).numBatchesTracked.dtype, "int64");
 });
+
+test("Module.freeze_: no parameter takes gradients, and the module is in evaluation mode", () => {
+  const layer = new Linear(3, 2);
+  assert.equal(layer.freeze_(), layer);
+  assert.ok(layer.parameters().every((parameter) => !parameter.requiresGrad));
+  assert.equal(layer.training, false);
+});

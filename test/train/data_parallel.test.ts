@@ -8,7 +8,8 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "no
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { resolveDinoConfig } from "../../src/cli/pretrain.ts";
+import type { DinoConfig } from "../../src/methods/dino.ts";
+import { resolveConfig } from "../../src/pretrain/pretrain.ts";
 import { DinoMethod } from "../../src/methods/dino.ts";
 import { manualSeed, readSafetensors, type Tensor } from "../../src/torch/index.ts";
 import { DataParallel, placementFromEnv } from "../../src/train/data_parallel.ts";
@@ -163,13 +164,13 @@ test("2 Gloo processes train the same weights as 1 process with the doubled batc
   const a = readSafetensors(join(one, "checkpoints", "step-00000003.safetensors")).tensors;
   const b = readSafetensors(join(two, "checkpoints", "step-00000003.safetensors")).tensors;
   const student = difference(a, b, "student.");
-  const config = resolveDinoConfig({
+  const config = <DinoConfig>resolveConfig({
     dataset: "fashion-mnist",
     preset: "demo",
     localCrops: 0,
     dropPathRate: 0,
   });
-  manualSeed(config.seed); // as runPretrain does: the initial weights follow the seed
+  manualSeed(config.seed); // as pretrain() does: the initial weights follow the seed
   const initial = new Map(
     [...new DinoMethod(config).student.stateDict()].map(([name, tensor]) => [`student.${name}`, tensor]),
   );

@@ -6,8 +6,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { normalizeImages } from "../../src/augment/photometric.ts";
-import { demoOptions } from "../../src/cli/demo.ts";
-import { resolveConfig, runPretrain } from "../../src/cli/pretrain.ts";
+import { demoOptions } from "../../src/pretrain/demo.ts";
+import { pretrain } from "../../src/pretrain/pretrain.ts";
 import { rgbBatch } from "../../src/data/frame_source.ts";
 import { loadEncoder } from "../../src/eval/encoder.ts";
 import { discoverInClips } from "../../src/discovery/clip_discovery.ts";
@@ -18,7 +18,7 @@ import { scratchDir } from "../helpers/videos.ts";
 test("DoRA on vtest.avi: the loss falls and the masks track the content", async () => {
   const dir = scratchDir();
   const run = join(dir, "run");
-  const { method, config } = resolveConfig({
+  const config = {
     ...demoOptions,
     method: "dora",
     batchSize: 4,
@@ -28,8 +28,8 @@ test("DoRA on vtest.avi: the loss falls and the masks track the content", async 
     out: run,
     cacheDir: join(dir, "cache"),
     device: "cpu",
-  });
-  const { firstLoss } = await runPretrain(config, false, undefined, method);
+  };
+  const { firstLoss } = await pretrain(config);
   const records = readFileSync(join(run, "metrics.jsonl"), "utf8")
     .trim()
     .split("\n")

@@ -6,7 +6,8 @@ import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { resolveDinoConfig } from "../../src/cli/pretrain.ts";
+import type { DinoConfig } from "../../src/methods/dino.ts";
+import { resolveConfig } from "../../src/pretrain/pretrain.ts";
 import { Random } from "../../src/util/random.ts";
 import { DinoMethod } from "../../src/methods/dino.ts";
 import { Linear } from "../../src/nn/index.ts";
@@ -51,7 +52,7 @@ test("autocast switches matrix products to bf16 inside its region only, also whe
 });
 
 test("bf16 autocast on CPU: a ViT step runs in bf16 and its loss and gradients match fp32", () => {
-  const config = resolveDinoConfig({
+  const config = <DinoConfig>resolveConfig({
     arch: "vit_tiny",
     patchSize: 8,
     imageSize: 32,

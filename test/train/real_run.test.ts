@@ -4,13 +4,13 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { demoOptions } from "../../src/cli/demo.ts";
-import { resolveDinoConfig, runPretrain } from "../../src/cli/pretrain.ts";
+import { demoOptions } from "../../src/pretrain/demo.ts";
+import { pretrain, resolveConfig } from "../../src/pretrain/pretrain.ts";
 import { scratchDir } from "../helpers/videos.ts";
 
 test("DINO on vtest.avi: the loss falls and the teacher does not collapse", async () => {
   const dir = scratchDir();
-  const config = resolveDinoConfig({
+  const config = resolveConfig({
     ...demoOptions,
     steps: 100,
     logEvery: 5,
@@ -18,12 +18,12 @@ test("DINO on vtest.avi: the loss falls and the teacher does not collapse", asyn
     cacheDir: join(dir, "cache"),
     device: "cpu",
   });
-  const { firstLoss } = await runPretrain(config, false);
+  const { firstLoss } = await pretrain(config);
   const records = readFileSync(join(dir, "run", "metrics.jsonl"), "utf8")
     .trim()
     .split("\n")
     .map((line) => JSON.parse(line));
-  const uniform = Math.log(config.outDim);
+  const uniform = Math.log(demoOptions.outDim);
   const losses = records.map((record) => record.loss as number);
   // At initialisation the student is no better than guessing (about log K); matching the
   // teacher takes it well below.

@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { type MethodName, resolveConfig, runPretrain } from "../../src/cli/pretrain.ts";
+import { pretrain, resolveConfig } from "../../src/pretrain/pretrain.ts";
+import type { MethodName } from "../../src/pretrain/registry.ts";
 import { readSafetensors } from "../../src/torch/index.ts";
 import { scratchDir, syntheticVideo } from "../helpers/videos.ts";
 
@@ -30,7 +31,7 @@ function config(method: MethodName, out: string) {
   if (method === "vader") {
     // SGD momentum buffers, batch-norm statistics and the queue must all come back.
     const vader = { arch: "resnet18", imageSize: 32, embeddingDim: 8, decoderWidth: 32, queueLength: 48 };
-    return resolveConfig({ ...run, ...vader, pairsPerImage: 4 }).config;
+    return resolveConfig({ ...run, ...vader, pairsPerImage: 4 });
   }
   return resolveConfig({
     ...run,
@@ -44,16 +45,16 @@ function config(method: MethodName, out: string) {
     bottleneckDim: 16,
     freezeLastLayerEpochs: 0.1,
     ...(method === "dora" ? { batchSize: 2, objects: 2 } : {}),
-  }).config;
+  });
 }
 
 for (const method of ["dino", "dora", "vader"] as const) {
   test(`${method}: N steps straight equal N/2 steps, a resume, and N/2 more`, async () => {
     const run = (name: string) => join(dir, `${method}-${name}`);
-    const straight = await runPretrain(config(method, run("straight")), false, undefined, method);
-    const halfway = await runPretrain(config(method, run("resumed")), false, 3, method);
+    const straight = await pretrain(config(method, run("straight")));
+    const halfway = await pretrain(config(method, run("resumed")), { stopAfterStep: 3 });
     assert.equal(halfway.steps, 3);
-    const resumed = await runPretrain(config(method, run("resumed")), true, undefined, method);
+    const resumed = await pretrain(config(method, run("resumed")), { resume: true });
     assert.equal(resumed.steps, 6);
     const a = readSafetensors(straight.weights).tensors;
     const b = readSafetensors(resumed.weights).tensors;
@@ -86,7 +87,7 @@ test("a finished DoRA run holds pictures of the objects its teacher tracks", () 
 test("a loss that becomes NaN ends the run in one line; the checkpoint before it stays intact", async () => {
   const out = join(dir, "dino-diverged");
   const diverging = { ...config("dino", out), lr: 1e30, checkpointEvery: 1 };
-  await assert.rejects(runPretrain(diverging, false, undefined, "dino"), (error: Error) => {
+  await assert.rejects(pretrain(diverging), (error: Error) => {
     assert.equal(error.name, "TrainingError");
     assert.match(error.message, /^the loss became NaN at step \d+; lower --lr/);
     return true;

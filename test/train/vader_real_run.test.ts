@@ -8,7 +8,7 @@ import { test } from "node:test";
 import { gatherPairFeatures, samplePairBatch } from "../../src/augment/correspondence.ts";
 import { normalizeImages } from "../../src/augment/photometric.ts";
 import { renderViews, sampleViewGeometry } from "../../src/augment/view_geometry.ts";
-import { resolveConfig, runPretrain } from "../../src/cli/pretrain.ts";
+import { pretrain, resolveConfig } from "../../src/pretrain/pretrain.ts";
 import { rgbBatch } from "../../src/data/frame_source.ts";
 import { Random } from "../../src/util/random.ts";
 import { createVaderEncoder, type VaderConfig } from "../../src/methods/vader.ts";
@@ -63,7 +63,7 @@ function correspondenceScores(
 test("VADeR on vtest.avi: the loss falls and matched points grow apart from the rest", async () => {
   const dir = scratchDir();
   const run = join(dir, "run");
-  const { method, config } = resolveConfig({
+  const config = resolveConfig({
     method: "vader",
     preset: "demo",
     video: vtest,
@@ -73,7 +73,7 @@ test("VADeR on vtest.avi: the loss falls and matched points grow apart from the 
     cacheDir: join(dir, "cache"),
     device: "cpu",
   });
-  await runPretrain(config, false, undefined, method);
+  await pretrain(config);
   const records = readFileSync(join(run, "metrics.jsonl"), "utf8")
     .trim()
     .split("\n")

@@ -1,10 +1,10 @@
 // CUDA paths, run where the libtorch has CUDA and a GPU is visible (never in CI).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { createVit } from "../src/models/vit.ts";
-import { AdamW } from "../src/optim/index.ts";
-import { cuda, F, getRngState, manualSeed, randn, scope } from "../src/torch/index.ts";
-import { maxAbsDiff } from "./helpers/python.ts";
+import { createVit } from "../../src/models/vit.ts";
+import { AdamW } from "../../src/optim/index.ts";
+import { cuda, F, getRngState, manualSeed, randn, scope } from "../../src/torch/index.ts";
+import { maxAbsDiff } from "../helpers/python.ts";
 
 const skip = cuda.isAvailable() ? false : "this libtorch has no CUDA or no GPU is visible";
 

@@ -1,10 +1,10 @@
 // Training must not depend on the garbage collector: thousands of steps, flat memory.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Linear, ReLU, Sequential } from "../src/nn/index.ts";
-import { AdamW, clipGradNorm } from "../src/optim/index.ts";
-import { F, randint, randn, scope } from "../src/torch/index.ts";
-import { native } from "../src/torch/native.ts";
+import { Linear, ReLU, Sequential } from "../../src/nn/index.ts";
+import { AdamW, clipGradNorm } from "../../src/optim/index.ts";
+import { F, randint, randn, scope } from "../../src/torch/index.ts";
+import { native } from "../../src/torch/native.ts";
 
 test("2,000 training steps keep RSS flat and leave no tensor behind", () => {
   const model = new Sequential([new Linear(256, 512), new ReLU(), new Linear(512, 10)]);

@@ -1,0 +1,96 @@
+// Options, as every command and config file takes them: zod schemas with their defaults and
+// descriptions, validated before any work starts (an unknown key, a wrong type or an
+// impossible value is one InputError line naming the flag), and described for --help.
+// The options several commands share are defined here once.
+import { readFileSync } from "node:fs";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { InputError } from "./errors.ts";
+
+export const positiveInt = z.number().int().positive();
+export const fraction = z.number().min(0).max(1);
+
+/** The weights a command reads. */
+export const checkpointOption = z.string().describe("run folder, weights .safetensors or DINO/DoRA .pth");
+export const deviceOption = z
+  .string()
+  .regex(/^(cpu|cuda(:\d+)?)$/, "use cpu, cuda or cuda:N")
+  .optional()
+  .describe("cpu, cuda or cuda:N (default: cuda when available)");
+export const seedOption = z.number().int().min(0).default(0);
+/** A folder a command writes; give it the command's own description. */
+export const outOption = z.string().min(1);
+
+/** The flag of an option key: batchSize -> --batch-size. */
+export function flagName(key: string): string {
+  return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+/** The same options with other defaults (a method's published values over the shared ones). */
+export function withDefaults<S extends Record<string, z.ZodType>>(
+  shape: S,
+  defaults: { [K in keyof S]?: z.output<S[K]> },
+): S {
+  const result: Record<string, z.ZodType> = { ...shape };
+  for (const [key, value] of Object.entries(defaults)) {
+    const option = shape[key];
+    if (option === undefined) throw new Error(`withDefaults: no option '${key}'`);
+    const inner =
+      option instanceof z.ZodDefault || option instanceof z.ZodOptional ? option.unwrap() : option;
+    result[key] = (inner as z.ZodType).default(value as never).describe(option.description ?? "");
+  }
+  return result as S;
+}
+
+/** Reads a JSON or YAML config file into a plain object. */
+export function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    throw new InputError(`config file not found: ${path}`);
+  }
+  try {
+    const value = path.endsWith(".json") ? JSON.parse(text) : parseYaml(text);
+    if (value === null || typeof value !== "object" || Array.isArray(value)) throw new Error("not a mapping");
+    return value as Record<string, unknown>;
+  } catch (error) {
+    throw new InputError(
+      `config file ${path} is not valid JSON/YAML of options (${(error as Error).message})`,
+    );
+  }
+}
+
+/**
+ * Validates options against a schema; the first problem becomes one InputError line.
+ * `command` names who asks, for the line about a required option that is missing.
+ */
+export function validateConfig<S extends z.ZodType>(
+  schema: S,
+  options: Record<string, unknown>,
+  command?: string,
+): z.infer<S> {
+  const result = schema.safeParse(options);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  if (issue.code === "unrecognized_keys") {
+    throw new InputError(
+      `unknown option ${issue.keys.map((k) => `'${k}'`).join(", ")}; see --help for the options`,
+    );
+  }
+  const key = issue.path.join(".");
+  if (command !== undefined && issue.path.length === 1 && options[key] === undefined) {
+    throw new InputError(`${command} needs ${flagName(key)}; run 'onevideo ${command} --help'`);
+  }
+  throw new InputError(`invalid option ${flagName(key || "config")}: ${issue.message}`);
+}
+
+/** Help lines for every option of a schema: flag, default, description. */
+export function describeOptions(shape: Record<string, z.ZodType>): string[] {
+  return Object.entries(shape).map(([key, schema]) => {
+    const parsed = schema.safeParse(undefined);
+    const fallback =
+      parsed.success && parsed.data !== undefined ? ` (default ${JSON.stringify(parsed.data)})` : "";
+    return `  ${flagName(key).padEnd(30)} ${schema.description ?? ""}${fallback}`;
+  });
+}
