@@ -35,6 +35,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   registerRuntime(env, exports);
   registerDistributed(env, exports);
   registerAutocast(env, exports);
+  registerStopSignals(env, exports);
   return exports;
 }
 

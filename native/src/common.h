@@ -38,5 +38,6 @@ void registerAutograd(Napi::Env env, Napi::Object exports);
 void registerRuntime(Napi::Env env, Napi::Object exports);
 void registerDistributed(Napi::Env env, Napi::Object exports);
 void registerAutocast(Napi::Env env, Napi::Object exports);
+void registerStopSignals(Napi::Env env, Napi::Object exports);
 
 }  // namespace onevideo

@@ -1,5 +1,6 @@
 // The onevideo command line: a table of commands, each in its own file and loaded only when
 // called; errors meant for the user become one line and a non-zero exit.
+import { readFileSync } from "node:fs";
 import { DistributedError, userFacingLine } from "../errors.ts";
 import { commandList, type CommandTable, dispatch } from "./command.ts";
 
@@ -34,6 +35,12 @@ const commands: CommandTable = {
   },
 };
 
+/** The version in the package's own package.json. */
+function packageVersion(): string {
+  const manifest = new URL("../../package.json", import.meta.url);
+  return (JSON.parse(readFileSync(manifest, "utf8")) as { version: string }).version;
+}
+
 const onevideo = {
   commands,
   usage: [
@@ -44,12 +51,14 @@ const onevideo = {
     "commands:",
     ...commandList(commands),
     "",
-    "'onevideo <command> --help' lists a command's options.",
+    "'onevideo <command> --help' lists a command's options; 'onevideo --version' prints the version.",
   ].join("\n"),
 };
 
 try {
-  await dispatch(onevideo, process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  if (argv[0] === "--version" || argv[0] === "-v") console.log(packageVersion());
+  else await dispatch(onevideo, argv);
 } catch (error) {
   const line = userFacingLine(error);
   if (line === null) throw error;

@@ -1,5 +1,6 @@
 // onevideo pretrain: learn an encoder from a video (or an image folder) with a method, in this
 // process or, with --nproc-per-node, in data-parallel worker processes it launches.
+import { constants } from "node:os";
 import { z } from "zod";
 import { InputError } from "../errors.ts";
 import { describeOptions } from "../options.ts";
@@ -76,7 +77,7 @@ export const command: Command<PretrainJob> = {
   parse(raw) {
     const { resume, nprocPerNode, nnodes, nodeRank, masterAddr, masterPort, ...options } = raw;
     return {
-      config: resolveConfig(options),
+      config: resolveConfig(options, resume === true),
       resume: resume === true,
       launcher: { nprocPerNode, nnodes, nodeRank, masterAddr, masterPort },
     };
@@ -101,7 +102,14 @@ export const command: Command<PretrainJob> = {
       return;
     }
     const summary = await pretrain(config, { resume });
+    if (summary.stoppedBy) process.exitCode = 128 + constants.signals[summary.stoppedBy];
     if (placementFromEnv().rank !== 0) return;
+    if (summary.stoppedBy) {
+      process.stderr.write(
+        `onevideo: stopped at step ${summary.steps}; continue with: onevideo pretrain --resume --out ${summary.runDir}\n`,
+      );
+      return;
+    }
     console.log(
       `trained ${summary.steps} steps: loss ${summary.firstLoss.toFixed(4)} -> ${summary.lastLoss.toFixed(4)}`,
     );

@@ -2,6 +2,7 @@
 // demo, the tests and the benchmarks make. It validates the config, opens the data, joins a
 // data-parallel job when the environment says so, trains into a run folder and, when the run
 // is finished, draws its pictures.
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { InputError } from "../errors.ts";
 import { readConfigFile, validateConfig } from "../options.ts";
@@ -9,6 +10,7 @@ import { manualSeed, pickDevice, pickPrecision } from "../torch/index.ts";
 import { DataParallel, placementFromEnv } from "../train/data_parallel.ts";
 import { RunFolder } from "../train/run_folder.ts";
 import { type StepReport, train, type TrainSummary } from "../train/trainer.ts";
+import { makeWritableFolder, removeStaleTemporaries } from "../util/folders.ts";
 import { writeLossCurve } from "../viz/run_pictures.ts";
 import { isMethodName, methodEntry, methodNames, type PretrainConfig } from "./registry.ts";
 import { openSource, requireSource } from "./sources.ts";
@@ -24,12 +26,16 @@ export interface PretrainOptions {
 
 export type PretrainResult = TrainSummary & { runDir: string };
 
-/** A method's options from a preset, a config file and flags (each over the one before), validated. */
-export function resolveConfig(options: Record<string, unknown>): PretrainConfig {
+/**
+ * A method's options from a preset, a config file and flags (each over the one before),
+ * validated. A resumed run starts from the config it recorded, under all of these.
+ */
+export function resolveConfig(options: Record<string, unknown>, resume = false): PretrainConfig {
   const { config: file, method: flagMethod, preset, ...flags } = options;
+  const saved = resume ? savedConfig(flags.out) : {};
   const fromFile = typeof file === "string" ? readConfigFile(file) : {};
   const { method: fileMethod, ...fileOptions } = fromFile;
-  const method = flagMethod ?? fileMethod ?? "dino";
+  const method = flagMethod ?? fileMethod ?? saved.method ?? "dino";
   if (!isMethodName(method)) {
     throw new InputError(
       `--method ${String(method)} is not one onevideo trains; use ${methodNames.join(", ")}`,
@@ -41,7 +47,62 @@ export function resolveConfig(options: Record<string, unknown>): PretrainConfig 
     throw new InputError(`--preset ${String(preset)} is not one onevideo has; use ${names}`);
   }
   const presetOptions = preset === undefined ? {} : entry.presets[preset as keyof typeof entry.presets];
-  return validateConfig(entry.schema, { ...presetOptions, ...fileOptions, ...flags, method });
+  const recorded = Object.fromEntries(
+    Object.entries(saved).filter(([key]) => {
+      const known = key in entry.options;
+      if (!known && key !== "method")
+        printNote(`the run's recorded option '${key}' is not one onevideo has now; ignored`);
+      return known;
+    }),
+  );
+  return validateConfig(entry.schema, { ...recorded, ...presetOptions, ...fileOptions, ...flags, method });
+}
+
+/** The config a run folder recorded, for --resume (what is not an option, such as worldSize, left out). */
+function savedConfig(out: unknown): Record<string, unknown> {
+  if (typeof out !== "string") throw new InputError("--resume needs --out <the run folder to continue>");
+  const run = new RunFolder(resolve(out));
+  let config: Record<string, unknown> | null;
+  try {
+    config = run.readConfig();
+  } catch (error) {
+    throw new InputError(
+      `${run.configPath} does not read (${(error as Error).message}); the run cannot be resumed`,
+    );
+  }
+  if (config === null) {
+    throw new InputError(`--resume: ${run.path} holds no run (no config.json); start one without --resume`);
+  }
+  const { worldSize: _worldSize, ...options } = config;
+  return options;
+}
+
+/** Checks the folder a run is about to write, before any work; touches nothing it does not own. */
+function prepareRunFolder(run: RunFolder, resume: boolean): void {
+  const stale = [run.path, run.checkpointsDir, run.picturesDir].flatMap(removeStaleTemporaries);
+  if (stale.length > 0)
+    printNote(`removed ${stale.length} temporary file(s) a killed run left in ${run.path}`);
+  if (!resume && existsSync(run.path)) {
+    if (!statSync(run.path).isDirectory()) throw new InputError(`--out ${run.path} is a file; give a folder`);
+    if (run.holdsRun()) {
+      const fresh = run.latestCheckpoint() === null;
+      throw new InputError(
+        fresh
+          ? `${run.path} holds a run stopped before its first checkpoint; add --resume to start it again from step 0, or choose another --out`
+          : `${run.path} already holds a run; add --resume to continue it, or choose another --out`,
+      );
+    }
+    if (readdirSync(run.path).length > 0) {
+      throw new InputError(
+        `--out ${run.path} holds files and is not a run folder; give an empty or new folder (nothing was touched)`,
+      );
+    }
+  }
+  makeWritableFolder(run.path, "the run to --out");
+}
+
+function printNote(line: string): void {
+  process.stderr.write(`onevideo: ${line}\n`);
 }
 
 /** Trains an encoder as `config` says; returns the run folder and how the loss went. */
@@ -49,7 +110,8 @@ export async function pretrain(
   config: Record<string, unknown>,
   options: PretrainOptions = {},
 ): Promise<PretrainResult> {
-  const validated = resolveConfig(config);
+  const resume = options.resume === true;
+  const validated = resolveConfig(config, resume);
   const entry = methodEntry(validated.method);
   requireSource(validated);
   const placement = placementFromEnv();
@@ -60,11 +122,7 @@ export async function pretrain(
       validated.out ?? join("runs", `${validated.method}-${new Date().toISOString().replace(/[:.]/g, "-")}`),
     ),
   );
-  if (!options.resume && run.holdsRun()) {
-    throw new InputError(
-      `${run.path} already holds a run; add --resume to continue it, or choose another --out`,
-    );
-  }
+  if (placement.rank === 0) prepareRunFolder(run, resume);
   const parallel = DataParallel.join(
     placement,
     device === "cpu" ? "gloo" : "nccl",
@@ -79,16 +137,15 @@ export async function pretrain(
     try {
       manualSeed(validated.seed); // the initial weights follow the seed
       const method = entry.create(validated);
-      if (parallel.isLeader && !options.resume) {
-        run.writeConfig({ ...validated, precision, worldSize: parallel.worldSize });
-      }
+      // Rewritten on resume: what the run now trains with (e.g. more --steps) is what it records.
+      if (parallel.isLeader) run.writeConfig({ ...validated, precision, worldSize: parallel.worldSize });
       const summary = await train({
         method,
         source,
         settings: { ...validated, precision },
         run,
         device,
-        resume: options.resume,
+        resume,
         stopAfterStep: options.stopAfterStep,
         parallel,
         onProgress: options.onProgress,

@@ -47,6 +47,7 @@ export {
   manualSeed,
   setNumThreads,
   setRngState,
+  stopSignals,
 } from "./runtime.ts";
 export { readSafetensors, type SafetensorsFile, writeSafetensors } from "./safetensors.ts";
 export { keep, scope } from "./scope.ts";

@@ -1,10 +1,11 @@
-// Loads the libtorch addon once per process and prepares the runtime around it:
+// Loads the libtorch addon once per process, on first use, and prepares the runtime around it:
 // BLAS core type, intra-op threads, and a loud warning when BLAS is the slow reference one.
 import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { InputError } from "../errors.ts";
 
 /** An opaque reference to one native at::Tensor. */
 export type NativeHandle = { readonly __nativeTensor: unique symbol };
@@ -73,6 +74,9 @@ export interface NativeAddon {
   distributedBackends(): string[];
   autocastEnter(device: string, dtype: number): [boolean, number];
   autocastExit(device: string, wasEnabled: boolean, previousDtype: number): void;
+  catchStopSignals(): void;
+  releaseStopSignals(): void;
+  stopSignal(): number;
 }
 
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -106,16 +110,19 @@ function loadAddon(): NativeAddon {
   if (process.env.OPENBLAS_CORETYPE === undefined && cpuHasAvx512()) {
     process.env.OPENBLAS_CORETYPE = "SkylakeX";
   }
+  const threads = process.env.ONEVIDEO_THREADS;
+  const requested = Number(threads ?? availableParallelism());
+  if (!Number.isInteger(requested) || requested < 1) {
+    throw new InputError(
+      `ONEVIDEO_THREADS=${threads} is not a positive whole number; unset it or give one, e.g. 2`,
+    );
+  }
   if (!existsSync(addonPath)) {
-    throw new Error(
-      `onevideo: the native addon is missing (${addonPath}); run 'bash scripts/setup.sh' (or 'npm run build:native')`,
+    throw new InputError(
+      `the native addon is not built (${addonPath}); run 'bash scripts/setup.sh' (or 'npm run build:native')`,
     );
   }
   const addon = createRequire(import.meta.url)(addonPath) as NativeAddon;
-  const requested = Number(process.env.ONEVIDEO_THREADS ?? availableParallelism());
-  if (!Number.isInteger(requested) || requested < 1) {
-    throw new Error(`ONEVIDEO_THREADS=${process.env.ONEVIDEO_THREADS} is not a positive integer`);
-  }
   addon.setNumThreads(requested);
   const blas = loadedBlasLibrary();
   if (blas && !/openblas|mkl|blis/i.test(blas) && process.env.ONEVIDEO_QUIET_BLAS === undefined) {
@@ -127,4 +134,13 @@ function loadAddon(): NativeAddon {
   return addon;
 }
 
-export const native: NativeAddon = loadAddon();
+/**
+ * The addon, loaded on first use, so that what needs no tensors (--help, option errors) runs
+ * where it is not built yet. After the first use `native` is the addon itself (a live binding).
+ */
+export let native: NativeAddon = new Proxy({} as NativeAddon, {
+  get: (_, key) => {
+    native = loadAddon();
+    return native[key as keyof NativeAddon];
+  },
+});

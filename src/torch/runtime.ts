@@ -1,4 +1,5 @@
 // Process-wide engine settings: random seeds and generator state, threads, devices.
+import { constants } from "node:os";
 import { native } from "./native.ts";
 import { Tensor } from "./tensor.ts";
 
@@ -41,3 +42,20 @@ export const cuda = {
 export function libtorchVersion(): string {
   return native.version();
 }
+
+/**
+ * SIGINT and SIGTERM as requests to stop: while caught, the first one is recorded for the
+ * caller to read between steps, and a second ends the process at once.
+ */
+export const stopSignals = {
+  catch: (): void => native.catchStopSignals(),
+  release: (): void => native.releaseStopSignals(),
+  /** The signal that asked to stop, or null. */
+  requested: (): NodeJS.Signals | null => {
+    const number = native.stopSignal();
+    if (number === 0) return null;
+    return (Object.keys(constants.signals) as NodeJS.Signals[]).find(
+      (name) => constants.signals[name] === number,
+    )!;
+  },
+};

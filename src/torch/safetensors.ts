@@ -1,5 +1,6 @@
 // The safetensors format: an 8-byte little-endian header length, a JSON header
 // naming each tensor's dtype, shape and byte range, then the raw little-endian bytes.
+import { createHash } from "node:crypto";
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
 import { temporaryPath } from "../util/atomic_file.ts";
 import { type DType, bytesPerElement, dtypeCode } from "./dtype.ts";
@@ -91,13 +92,13 @@ export function readSafetensors(path: string): SafetensorsFile {
 
 /**
  * Writes tensors as .safetensors. The file is written beside the target and renamed
- * over it, so a crash never leaves a torn file.
+ * over it, so a crash never leaves a torn file. Returns the SHA-256 of the bytes written.
  */
 export function writeSafetensors(
   path: string,
   tensors: Map<string, Tensor> | [string, Tensor][],
   metadata: Record<string, string> = {},
-): void {
+): string {
   const entries = [...(tensors instanceof Map ? tensors.entries() : tensors)];
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
@@ -118,8 +119,12 @@ export function writeSafetensors(
   length.writeBigUInt64LE(BigInt(headerBytes.length));
   const temporary = temporaryPath(path);
   const fd = openSync(temporary, "w");
+  const digest = createHash("sha256");
   try {
-    for (const part of [length, headerBytes, ...payloads]) writeSync(fd, part);
+    for (const part of [length, headerBytes, ...payloads]) {
+      writeSync(fd, part);
+      digest.update(part);
+    }
     fsyncSync(fd);
   } catch (error) {
     closeSync(fd);
@@ -128,4 +133,5 @@ export function writeSafetensors(
   }
   closeSync(fd);
   renameSync(temporary, path);
+  return digest.digest("hex");
 }

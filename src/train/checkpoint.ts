@@ -2,7 +2,7 @@
 // and a JSON sidecar for the rest. Each file is written beside its target and renamed
 // over it, and the run folder's latest.json, written last, is the commit point: a crash
 // at any moment leaves the previous checkpoint whole.
-import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Optimizer } from "../optim/index.ts";
 import {
@@ -33,6 +33,8 @@ export interface CheckpointState {
 
 interface Sidecar extends CheckpointState {
   format: 1;
+  /** SHA-256 of the .safetensors file, checked before the checkpoint is trusted. */
+  sha256: string;
   optimizer: { paramSteps: Record<string, number>; groups: Record<string, number | boolean>[]; step: number };
 }
 
@@ -61,7 +63,7 @@ export function saveCheckpoint(
   ];
   const cudaRng = device.startsWith("cuda") ? getRngState(device) : null;
   if (cudaRng) tensors.push(["rng.cuda", cudaRng]);
-  writeSafetensors(
+  const sha256 = writeSafetensors(
     `${checkpoint}.safetensors`,
     tensors,
     checkpointExportsEntry(method.teacher, method.exports()),
@@ -70,6 +72,7 @@ export function saveCheckpoint(
   cudaRng?.dispose();
   const sidecar: Sidecar = {
     format: 1,
+    sha256,
     ...state,
     optimizer: {
       paramSteps: optimizerState.paramSteps,
@@ -99,15 +102,14 @@ export function loadCheckpoint(
   device: Device,
 ): CheckpointState | null {
   const directory = run.checkpointsDir;
-  let sidecar: Sidecar;
+  const intact = run.newestIntactCheckpoint();
+  if (intact === null) return null;
+  const sidecar = intact.sidecar as unknown as Sidecar;
   let tensors: Map<string, Tensor>;
   try {
-    const checkpoint = run.latestCheckpoint();
-    if (checkpoint === null) return null;
-    sidecar = JSON.parse(readFileSync(`${checkpoint}.json`, "utf8")) as Sidecar;
-    tensors = readSafetensors(`${checkpoint}.safetensors`).tensors;
+    tensors = readSafetensors(`${intact.path}.safetensors`).tensors;
   } catch (error) {
-    throw new InputError(`cannot resume from ${directory}: ${(error as Error).message}`);
+    throw new InputError(`cannot resume from ${intact.path}.safetensors: ${(error as Error).message}`);
   }
   const section = (prefix: string) =>
     new Map(

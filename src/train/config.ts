@@ -53,4 +53,7 @@ export const sharedOptions = {
   cacheDir: z.string().optional().describe("frame cache folder (default ~/.cache/onevideo/frames)"),
   logEvery: positiveInt.default(10).describe("steps between metric lines"),
   checkpointEvery: positiveInt.default(500).describe("steps between checkpoints"),
+  keepCheckpoints: positiveInt
+    .default(2)
+    .describe("checkpoints kept; a damaged newest one falls back to the one before"),
 };

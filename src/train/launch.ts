@@ -5,7 +5,7 @@
 // the launcher's exit code is the job's.
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
-import { availableParallelism } from "node:os";
+import { availableParallelism, constants } from "node:os";
 import { InputError } from "../errors.ts";
 
 export interface LaunchOptions {
@@ -72,6 +72,9 @@ export async function launchLocalWorkers(options: LaunchOptions): Promise<number
     process.env.ONEVIDEO_THREADS ?? String(Math.max(1, Math.floor(availableParallelism() / nprocPerNode)));
   const workers: ChildProcess[] = [];
   let failure: string | null = null;
+  // A worker that stopped for SIGINT or SIGTERM (after its checkpoint) exits with 128 + the signal.
+  const stopCodes = new Set([128 + constants.signals.SIGINT, 128 + constants.signals.SIGTERM]);
+  let stopCode: number | null = null;
   let ended = 0;
   return new Promise((resolve) => {
     let endTimer: NodeJS.Timeout | null = null;
@@ -81,7 +84,8 @@ export async function launchLocalWorkers(options: LaunchOptions): Promise<number
     };
     const onExit = (rank: number, code: number | null, signal: NodeJS.Signals | null) => {
       ended += 1;
-      if ((code !== 0 || signal !== null) && failure === null) {
+      if (code !== null && stopCodes.has(code)) stopCode = code;
+      else if ((code !== 0 || signal !== null) && failure === null) {
         failure = signal ? `was ended by ${signal}` : `exited with code ${code}`;
         process.stderr.write(
           `onevideo: worker rank ${rank} ${failure}; stopping the job (resume it with --resume)\n`,
@@ -97,9 +101,12 @@ export async function launchLocalWorkers(options: LaunchOptions): Promise<number
         if (endTimer) clearTimeout(endTimer);
         process.off("SIGINT", forward);
         process.off("SIGTERM", forward);
-        resolve(failure === null ? 0 : 1);
+        resolve(failure === null ? (stopCode ?? 0) : 1);
       }
     };
+    // The workers have process groups of their own, so a terminal's Ctrl-C reaches the launcher
+    // alone and each worker gets it once from here: the first stops them after their step, a
+    // second ends them at once.
     const forward = (signal: NodeJS.Signals) => stopAll(signal);
     process.on("SIGINT", forward);
     process.on("SIGTERM", forward);
@@ -119,6 +126,7 @@ export async function launchLocalWorkers(options: LaunchOptions): Promise<number
         },
         // Rank 0 speaks for the job; every rank's errors reach stderr.
         stdio: ["ignore", rank === 0 ? "inherit" : "ignore", "inherit"],
+        detached: true,
       });
       worker.on("exit", (code, signal) => onExit(rank, code, signal));
       workers.push(worker);

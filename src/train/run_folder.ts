@@ -2,8 +2,18 @@
 // the summary, checkpoints (the newest named by latest.json), the exported weights and the
 // pictures. This file is the one place that knows the layout; training writes through it,
 // evaluation reads the networks through it.
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { createHash } from "node:crypto";
+import {
+  appendFileSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+} from "node:fs";
+import { basename, join } from "node:path";
 import { InputError } from "../errors.ts";
 import {
   legacyDenseMetadata,
@@ -33,6 +43,39 @@ export interface StoredNetwork {
   tensors: Map<string, Tensor>;
   model: ModelMetadata | null;
   source: string;
+}
+
+/** Notes go to stderr as one line each. */
+function printNote(line: string): void {
+  process.stderr.write(`onevideo: ${line}\n`);
+}
+
+/** What is wrong with a checkpoint's files, or its sidecar when nothing is. */
+function checkpointProblem(path: string): string | Record<string, unknown> {
+  let sidecar: Record<string, unknown>;
+  try {
+    sidecar = JSON.parse(readFileSync(`${path}.json`, "utf8")) as Record<string, unknown>;
+  } catch (error) {
+    return `${basename(path)}.json does not read: ${(error as Error).message.split("\n")[0]}`;
+  }
+  if (!existsSync(`${path}.safetensors`)) return `${basename(path)}.safetensors is missing`;
+  if (typeof sidecar.sha256 === "string" && fileSha256(`${path}.safetensors`) !== sidecar.sha256) {
+    return `${basename(path)}.safetensors does not match its checksum`;
+  }
+  return sidecar;
+}
+
+function fileSha256(path: string): string {
+  const digest = createHash("sha256");
+  const buffer = Buffer.allocUnsafe(1 << 22);
+  const fd = openSync(path, "r");
+  try {
+    for (let read; (read = readSync(fd, buffer, 0, buffer.length, null)) > 0;)
+      digest.update(buffer.subarray(0, read));
+  } finally {
+    closeSync(fd);
+  }
+  return digest.digest("hex");
 }
 
 /** Checkpoint metadata key: where in the checkpoint each exported network lives, and what it is. */
@@ -91,22 +134,38 @@ export class RunFolder {
     appendFileSync(this.metricsPath, `${JSON.stringify(record)}\n`);
   }
 
+  /** Drops the metric lines after `step` (a resumed run logs those steps again). */
+  truncateMetrics(step: number): void {
+    if (!existsSync(this.metricsPath)) return;
+    const kept = this.readMetrics().filter((record) => record.step <= step);
+    writeFileAtomically(this.metricsPath, kept.map((record) => `${JSON.stringify(record)}\n`).join(""));
+  }
+
   readMetrics(): Record<string, number>[] {
+    // A line cut short by a killed process is passed over.
     return readFileSync(this.metricsPath, "utf8")
-      .trim()
       .split("\n")
-      .map((line) => JSON.parse(line) as Record<string, number>);
+      .flatMap((line) => {
+        try {
+          return [JSON.parse(line) as Record<string, number>];
+        } catch {
+          return [];
+        }
+      });
   }
 
   writeSummary(summary: object): void {
     writeFileAtomically(this.summaryPath, JSON.stringify(summary, null, 1));
   }
 
+  get picturesDir(): string {
+    return join(this.path, "pictures");
+  }
+
   /** Where a picture of the run goes (pictures/<name>); the folder is made. */
   picturePath(name: string): string {
-    const directory = join(this.path, "pictures");
-    mkdirSync(directory, { recursive: true });
-    return join(directory, name);
+    mkdirSync(this.picturesDir, { recursive: true });
+    return join(this.picturesDir, name);
   }
 
   /** A checkpoint's path without extension (".json" sidecar, ".safetensors" tensors). */
@@ -120,12 +179,43 @@ export class RunFolder {
     writeFileAtomically(join(this.checkpointsDir, "latest.json"), JSON.stringify({ checkpoint: name }));
   }
 
-  /** The newest checkpoint, as its path without extension, or null. */
-  latestCheckpoint(): string | null {
-    const latest = join(this.checkpointsDir, "latest.json");
-    if (!existsSync(latest)) return null;
-    const { checkpoint } = JSON.parse(readFileSync(latest, "utf8")) as { checkpoint: string };
-    return join(this.checkpointsDir, checkpoint);
+  /** The newest intact checkpoint, as its path without extension, or null when there is none yet. */
+  latestCheckpoint(warn: (line: string) => void = printNote): string | null {
+    return this.newestIntactCheckpoint(warn)?.path ?? null;
+  }
+
+  /**
+   * The newest checkpoint whose files are whole: its sidecar reads and its tensors hash to the
+   * checksum the sidecar recorded (sidecars written before checksums are taken as they are).
+   * Newer damaged ones are skipped with one line through `warn`; when every checkpoint is
+   * damaged, one InputError line. A tensors file without its sidecar is a write that was cut
+   * short, and is passed over quietly.
+   */
+  newestIntactCheckpoint(
+    warn: (line: string) => void = printNote,
+  ): { path: string; sidecar: Record<string, unknown> } | null {
+    if (!existsSync(this.checkpointsDir)) return null;
+    const names = readdirSync(this.checkpointsDir)
+      .filter((file) => /^step-\d+\.json$/.test(file))
+      .map((file) => file.slice(0, -".json".length))
+      .sort()
+      .reverse();
+    const damaged: string[] = [];
+    for (const name of names) {
+      const path = join(this.checkpointsDir, name);
+      const problem = checkpointProblem(path);
+      if (typeof problem !== "string") {
+        if (damaged.length > 0) warn(`${damaged.join("; ")}; using ${name}, the newest intact checkpoint`);
+        return { path, sidecar: problem };
+      }
+      damaged.push(`checkpoint ${name} is damaged (${problem})`);
+    }
+    if (damaged.length > 0) {
+      throw new InputError(
+        `every checkpoint in ${this.checkpointsDir} is damaged (${damaged[0].replace(/^checkpoint /, "")}, ...); start the run again in another --out`,
+      );
+    }
+    return null;
   }
 
   /** Writes weights.safetensors (and dense.safetensors) from the networks; returns the weights' path. */

@@ -2,12 +2,20 @@
 // (under autocast for bf16/fp16), backward, the gradient average across data-parallel
 // ranks, clipping, the optimiser with its schedules, the EMA teacher, metrics,
 // checkpoints and exact resumption.
-import { mkdirSync } from "node:fs";
+import { constants } from "node:os";
 import type { ImageSource } from "../data/frame_source.ts";
 import { Random } from "../util/random.ts";
 import { updateTeacher } from "./ema.ts";
 import { AdamW, clipGradNormPerParameter, SGD } from "../optim/index.ts";
-import { autocast, type Device, manualSeed, type Precision, scope, type Tensor } from "../torch/index.ts";
+import {
+  autocast,
+  type Device,
+  manualSeed,
+  type Precision,
+  scope,
+  stopSignals,
+  type Tensor,
+} from "../torch/index.ts";
 import { InputError, TrainingError } from "../errors.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { DataParallel } from "./data_parallel.ts";
@@ -24,6 +32,8 @@ export interface TrainSettings extends ScheduleSettings {
   clipGrad: number;
   logEvery: number;
   checkpointEvery: number;
+  /** Checkpoints kept (the newest first), so that a damaged one has an intact one before it. */
+  keepCheckpoints?: number;
   /** AdamW (DINO, DoRA; the default) or SGD with momentum (MoCo and VADeR). */
   optimizer?: "adamw" | "sgd";
   sgdMomentum?: number;
@@ -57,7 +67,10 @@ export interface TrainSummary {
   steps: number;
   firstLoss: number;
   lastLoss: number;
+  /** The exported weights; "" when the run stopped before its end (or on ranks other than 0). */
   weights: string;
+  /** Set when SIGINT or SIGTERM stopped the run (after a checkpoint at `steps`). */
+  stoppedBy?: NodeJS.Signals;
 }
 
 /** Each rank's own augmentation stream; rank 0's is the single-process one. */
@@ -207,12 +220,20 @@ export async function train(options: {
   const totalIters = settings.steps ?? settings.epochs * itersPerEpoch;
   const training = prepareTraining({ method, settings, itersPerEpoch, totalIters, device, parallel });
   const { optimizer, scaler, schedules, random } = training;
-  if (isLeader) mkdirSync(run.path, { recursive: true });
   let start = 0;
-  if (options.resume) {
-    // Every rank reads the checkpoint (the run folder is shared, as DDP assumes).
-    const restored = loadCheckpoint(run, method, optimizer, device);
-    if (!restored) throw new InputError(`--resume: ${run.path} has no checkpoint to resume from`);
+  // Every rank reads the checkpoint (the run folder is shared, as DDP assumes).
+  const restored = options.resume ? loadCheckpoint(run, method, optimizer, device) : null;
+  if (restored && restored.step >= totalIters) {
+    const finished = restored.step === totalIters ? "is finished" : `is at step ${restored.step} already`;
+    throw new InputError(
+      `the run in ${run.path} ${finished}; give --steps above ${restored.step} to train it further`,
+    );
+  }
+  if (isLeader && options.resume) {
+    if (!restored) printNote(`${run.path} has no checkpoint yet: the run starts again from step 0`);
+    run.truncateMetrics(restored?.step ?? 0); // the steps after the checkpoint are trained again
+  }
+  if (restored) {
     start = restored.step;
     const saved = restored.randomStates ?? [restored.randomState];
     // A rank the saved run did not have (resuming at a larger world size) starts a fresh stream.
@@ -230,7 +251,7 @@ export async function train(options: {
     const randomStates = parallel.gatherNumbers(random.state);
     if (!isLeader) return;
     const state = { step, randomState: randomStates[0], randomStates, gradScaler: scaler?.state };
-    saveCheckpoint(run, state, method, optimizer, device);
+    saveCheckpoint(run, state, method, optimizer, device, settings.keepCheckpoints);
   };
   const progress = options.onProgress ?? progressPrinter(totalIters);
   let firstLoss = Number.NaN;
@@ -239,57 +260,66 @@ export async function train(options: {
   let orderEpoch = -1;
   let dataMs = 0;
   let stepMs = 0;
-  for (let iteration = start; iteration < totalIters; iteration++) {
-    const epoch = Math.floor(iteration / itersPerEpoch);
-    if (epoch !== orderEpoch) {
-      order = source.order(epoch);
-      orderEpoch = epoch;
+  stopSignals.catch();
+  try {
+    for (let iteration = start; iteration < totalIters; iteration++) {
+      const epoch = Math.floor(iteration / itersPerEpoch);
+      if (epoch !== orderEpoch) {
+        order = source.order(epoch);
+        orderEpoch = epoch;
+      }
+      // Each rank reads its own contiguous share of the step's global batch.
+      const first = (iteration % itersPerEpoch) * globalBatch + rank * settings.batchSize;
+      const indices = order.slice(first, first + settings.batchSize);
+      const began = performance.now();
+      const images = source.batch(indices, device);
+      const loaded = performance.now();
+      const { loss, metrics } = trainStep(training, images, iteration, settings.clipGrad);
+      images.dispose();
+      const finished = performance.now();
+      dataMs += loaded - began;
+      stepMs += finished - began;
+      if (Number.isNaN(firstLoss)) firstLoss = loss;
+      lastLoss = loss;
+      const step = iteration + 1;
+      const logNow = isLeader && (step % settings.logEvery === 0 || step === totalIters);
+      if (logNow) {
+        const count = step % settings.logEvery || settings.logEvery;
+        run.appendMetrics({
+          step,
+          epoch: +(step / itersPerEpoch).toFixed(3),
+          loss,
+          lr: schedules.learningRate[iteration],
+          weight_decay: schedules.weightDecay[iteration],
+          teacher_momentum: schedules.teacherMomentum[iteration],
+          ...metrics,
+          data_ms: +(dataMs / count).toFixed(2),
+          step_ms: +(stepMs / count).toFixed(2),
+          ...(scaler ? { loss_scale: scaler.scale } : {}),
+          images_per_s: +((globalBatch * count * 1000) / stepMs).toFixed(2),
+          peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+        });
+        dataMs = 0;
+        stepMs = 0;
+      }
+      if (isLeader) {
+        const lr = schedules.learningRate[iteration];
+        progress({ step, totalSteps: totalIters, firstStep: start, loss, lr, logged: logNow });
+      }
+      if (step % settings.checkpointEvery === 0 || step === totalIters) saveNow(step);
+      await new Promise((resolve) => setImmediate(resolve)); // let I/O and collectors run
+      // Every rank stops at the same step: the first signal any of them got decides.
+      const signals = parallel.gatherNumbers(signalNumber(stopSignals.requested()));
+      const stoppedBy = signalName(Math.max(...signals));
+      const asked = options.stopAfterStep !== undefined && step >= options.stopAfterStep;
+      if ((stoppedBy || asked) && step < totalIters) {
+        if (step % settings.checkpointEvery !== 0) saveNow(step);
+        if (isLeader) progress(null);
+        return { steps: step, firstLoss, lastLoss, weights: "", ...(stoppedBy ? { stoppedBy } : {}) };
+      }
     }
-    // Each rank reads its own contiguous share of the step's global batch.
-    const first = (iteration % itersPerEpoch) * globalBatch + rank * settings.batchSize;
-    const indices = order.slice(first, first + settings.batchSize);
-    const began = performance.now();
-    const images = source.batch(indices, device);
-    const loaded = performance.now();
-    const { loss, metrics } = trainStep(training, images, iteration, settings.clipGrad);
-    images.dispose();
-    const finished = performance.now();
-    dataMs += loaded - began;
-    stepMs += finished - began;
-    if (Number.isNaN(firstLoss)) firstLoss = loss;
-    lastLoss = loss;
-    const step = iteration + 1;
-    const logNow = isLeader && (step % settings.logEvery === 0 || step === totalIters);
-    if (logNow) {
-      const count = step % settings.logEvery || settings.logEvery;
-      run.appendMetrics({
-        step,
-        epoch: +(step / itersPerEpoch).toFixed(3),
-        loss,
-        lr: schedules.learningRate[iteration],
-        weight_decay: schedules.weightDecay[iteration],
-        teacher_momentum: schedules.teacherMomentum[iteration],
-        ...metrics,
-        data_ms: +(dataMs / count).toFixed(2),
-        step_ms: +(stepMs / count).toFixed(2),
-        ...(scaler ? { loss_scale: scaler.scale } : {}),
-        images_per_s: +((globalBatch * count * 1000) / stepMs).toFixed(2),
-        peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
-      });
-      dataMs = 0;
-      stepMs = 0;
-    }
-    if (isLeader) {
-      const lr = schedules.learningRate[iteration];
-      progress({ step, totalSteps: totalIters, firstStep: start, loss, lr, logged: logNow });
-    }
-    if (step % settings.checkpointEvery === 0 || step === totalIters) saveNow(step);
-    await new Promise((resolve) => setImmediate(resolve)); // let I/O and collectors run
-    if (options.stopAfterStep !== undefined && step >= options.stopAfterStep && step < totalIters) {
-      if (step % settings.checkpointEvery !== 0) saveNow(step);
-      if (isLeader) progress(null);
-      return { steps: step, firstLoss, lastLoss, weights: "" };
-    }
+  } finally {
+    stopSignals.release();
   }
   if (!isLeader) return { steps: totalIters, firstLoss, lastLoss, weights: "" };
   progress(null);
@@ -297,4 +327,18 @@ export async function train(options: {
   const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
   run.writeSummary({ steps: totalIters, firstLoss, lastLoss, peakRssMb });
   return { steps: totalIters, firstLoss, lastLoss, weights };
+}
+
+function signalNumber(signal: NodeJS.Signals | null): number {
+  return signal === null ? 0 : constants.signals[signal];
+}
+
+function signalName(number: number): NodeJS.Signals | undefined {
+  return (Object.keys(constants.signals) as NodeJS.Signals[]).find(
+    (name) => constants.signals[name] === number,
+  );
+}
+
+function printNote(line: string): void {
+  process.stderr.write(`onevideo: ${line}\n`);
 }

@@ -1,7 +1,7 @@
 // Builds a tour folder: tour.mp4, its tour.json description and the held-out DAVIS sequences.
-import { existsSync, mkdirSync, statSync, unlinkSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { InputError } from "../../errors.ts";
+import { makeWritableFolder } from "../../util/folders.ts";
 import { type TourManifest, type TourObjectRecord, writeTourManifest } from "./manifest.ts";
 import { sequenceName, writeSequence, writeSplitList } from "./davis_sequences.ts";
 import { videoCodec, videoWriter } from "./ffmpeg_writer.ts";
@@ -28,29 +28,6 @@ export interface TourSettings {
 
 /** Frames rendered per write to ffmpeg: fewer, larger pipe writes. */
 const framesPerWrite = 32;
-
-// mkdirSync's recursive mode spins forever on some paths (Node 20, e.g. under /proc), so one
-// level at a time, from the nearest folder that exists.
-function makeFolders(path: string): void {
-  if (existsSync(path)) return;
-  const parent = dirname(path);
-  if (parent !== path) makeFolders(parent);
-  mkdirSync(path);
-}
-
-function prepareOut(out: string): void {
-  try {
-    makeFolders(out);
-    if (!statSync(out).isDirectory()) throw new Error("not a folder");
-    // Finding out now beats failing after minutes of rendering.
-    const probe = join(out, ".onevideo-write-test");
-    writeFileSync(probe, "");
-    unlinkSync(probe);
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new InputError(`cannot write the tour to --out ${out} (${reason}); give a writable folder`);
-  }
-}
 
 async function writeVideo(scene: Scene, path: string, frames: number, fps: number): Promise<void> {
   const { width, height } = scene;
@@ -93,7 +70,7 @@ export function tourFrameCount(settings: Pick<TourSettings, "seconds" | "fps">):
 export async function buildTour(settings: TourSettings): Promise<TourManifest> {
   const frames = tourFrameCount(settings);
   if (frames < 1) throw new InputError(`a ${settings.seconds} s tour at ${settings.fps} fps has no frames`);
-  prepareOut(settings.out);
+  makeWritableFolder(settings.out, "the tour to --out");
   const world = loadWorld(settings.seed, settings.photos, settings.height, settings.fashionMnistRoot);
   const size = { width: settings.width, height: settings.height, density: settings.density };
   const scene = tourScene(world, settings.seed, size, frames / settings.fps);

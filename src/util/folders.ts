@@ -1,0 +1,50 @@
+// Folders a command writes into: made one level at a time (Node 20's recursive mkdir spins
+// forever under some paths, e.g. /proc), checked writable before any work starts, and swept
+// of the temporary files that a killed process left behind.
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { InputError } from "../errors.ts";
+
+function makeLevels(path: string): void {
+  if (existsSync(path)) return;
+  const parent = dirname(path);
+  if (parent !== path) makeLevels(parent);
+  mkdirSync(path);
+}
+
+/** Makes `path` (and its parents) and checks it takes files; `what` names it in the one-line error. */
+export function makeWritableFolder(path: string, what: string): void {
+  try {
+    makeLevels(path);
+    if (!statSync(path).isDirectory()) throw Object.assign(new Error(), { code: "ENOTDIR" });
+    const probe = join(path, `.onevideo-write-test-${process.pid}`);
+    writeFileSync(probe, "");
+    unlinkSync(probe);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new InputError(`cannot write ${what} ${path} (${reason}); give a writable folder`);
+  }
+}
+
+/** Whether a process with this id is running (ours or another user's). */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Removes the `*.tmp-<pid>*` files and folders in `folder` whose process is gone; returns their names. */
+export function removeStaleTemporaries(folder: string): string[] {
+  if (!existsSync(folder) || !statSync(folder).isDirectory()) return [];
+  const removed: string[] = [];
+  for (const name of readdirSync(folder)) {
+    const pid = /\.tmp-(\d+)/.exec(name)?.[1];
+    if (pid === undefined || Number(pid) === process.pid || isRunning(Number(pid))) continue;
+    rmSync(join(folder, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
+}
