@@ -55,9 +55,14 @@ export function readConfigFile(path: string): Record<string, unknown> {
     if (value === null || typeof value !== "object" || Array.isArray(value)) throw new Error("not a mapping");
     return value as Record<string, unknown>;
   } catch (error) {
-    throw new InputError(
-      `config file ${path} is not valid JSON/YAML of options (${(error as Error).message})`,
-    );
+    // One line: the parser's first line (YAML adds a code frame below it), and where.
+    const { message, linePos } = error as Error & { linePos?: { line: number; col: number }[] };
+    const where = linePos?.[0] ? ` at line ${linePos[0].line}, column ${linePos[0].col}` : "";
+    const first = message
+      .split("\n")[0]
+      .replace(/ at line \d+, column \d+:?$/, "")
+      .replace(/:$/, "");
+    throw new InputError(`config file ${path} is not valid JSON/YAML of options (${first}${where})`);
   }
 }
 
@@ -74,15 +79,48 @@ export function validateConfig<S extends z.ZodType>(
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   if (issue.code === "unrecognized_keys") {
+    const shape = (schema as unknown as { shape?: Record<string, unknown> }).shape ?? {};
+    const guess = closest(issue.keys[0], Object.keys(shape));
+    const hint = guess === undefined ? "" : ` (did you mean '${guess}'?)`;
     throw new InputError(
-      `unknown option ${issue.keys.map((k) => `'${k}'`).join(", ")}; see --help for the options`,
+      `unknown option ${issue.keys.map((k) => `'${k}'`).join(", ")}${hint}; see --help for the options`,
     );
   }
   const key = issue.path.join(".");
-  if (command !== undefined && issue.path.length === 1 && options[key] === undefined) {
+  const value = options[key];
+  if (command !== undefined && issue.path.length === 1 && value === undefined) {
     throw new InputError(`${command} needs ${flagName(key)}; run 'onevideo ${command} --help'`);
   }
-  throw new InputError(`invalid option ${flagName(key || "config")}: ${issue.message}`);
+  throw new InputError(`invalid option ${flagName(key || "config")}: ${problem(issue, value)}`);
+}
+
+/** What is wrong with a value, said in the user's terms. */
+function problem(issue: z.core.$ZodIssue, value: unknown): string {
+  if (issue.code === "invalid_value") {
+    return `${JSON.stringify(value)} is not one of ${issue.values.map((v) => String(v)).join(", ")}`;
+  }
+  if (issue.code === "invalid_type" && issue.expected === "number" && typeof value === "string") {
+    return `'${value}' is not a number`;
+  }
+  return issue.message;
+}
+
+/** The candidate nearest to a mistyped name (at most a third of its letters off), if any. */
+export function closest(name: string, candidates: string[]): string | undefined {
+  const distance = (a: string, b: string) => {
+    let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+      const row = [i];
+      for (let j = 1; j <= b.length; j++) {
+        row[j] = Math.min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      }
+      previous = row;
+    }
+    return previous[b.length];
+  };
+  const scored = candidates.map((candidate) => [candidate, distance(name, candidate)] as const);
+  const [best] = scored.sort((x, y) => x[1] - y[1]);
+  return best && best[1] <= Math.max(1, Math.floor(name.length / 3)) ? best[0] : undefined;
 }
 
 /** Help lines for every option of a schema: flag, default, description. */

@@ -1,7 +1,7 @@
 // onevideo analyze: does this footage suit pretraining? For each video, lightness over time,
 // shots and (with an encoder) objects per frame, as analysis.json, PNG plots and an HTML
 // report with every video on the same axes. Every input is checked before any work starts.
-import { mkdirSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { z } from "zod";
 import { defineCommand } from "./command.ts";
@@ -11,6 +11,7 @@ import { defaultCutDetection } from "../analysis/shot_detection.ts";
 import { Progress } from "../train/progress.ts";
 import { InputError } from "../errors.ts";
 import { writeFileAtomically } from "../util/atomic_file.ts";
+import { makeWritableFolder } from "../util/folders.ts";
 import { probeVideo } from "../video/probe.ts";
 import { writeAnalysisPlots } from "../viz/analysis_plots.ts";
 import { analysisReportHtml } from "../viz/analysis_report.ts";
@@ -57,7 +58,7 @@ function requireFolderPath(path: string): void {
   try {
     stats = statSync(path);
   } catch {
-    return; // made once the analysis is done
+    return; // made below
   }
   if (!stats.isDirectory()) throw new InputError(`--out ${path} is a file; give a folder`);
 }
@@ -75,6 +76,7 @@ export const command = defineCommand({
     if (videos.length === 0) throw new InputError("give at least one video: onevideo analyze <video...>");
     const out = resolve(options.out);
     requireFolderPath(out);
+    makeWritableFolder(out, "the analysis to --out");
     const infos = [];
     for (const video of videos) infos.push(await probeVideo(video));
     let objects: ObjectCounting | undefined;
@@ -119,7 +121,6 @@ export const command = defineCommand({
       analyses.push(analysis);
     }
 
-    mkdirSync(out, { recursive: true });
     writeFileAtomically(
       join(out, "analysis.json"),
       JSON.stringify({ ...(checkpointSource ? { checkpoint: checkpointSource } : {}), videos: analyses }),

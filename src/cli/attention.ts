@@ -1,8 +1,8 @@
 // onevideo attention: what an encoder's [CLS] token attends to in an image, one PNG per
 // head (DINO's figure), plus the image and a strip of all heads beside it.
-import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { z } from "zod";
+import { makeWritableFolder } from "../util/folders.ts";
 import { defineCommand } from "./command.ts";
 import { checkpointOption, deviceOption, outOption } from "../options.ts";
 import { pickDevice } from "../torch/index.ts";
@@ -53,7 +53,7 @@ export const command = defineCommand({
     const size = patchAlignedSize(original.width, original.height, short, patchSize);
     const picture = readImage(options.image, size);
     const out = resolve(options.out);
-    mkdirSync(out, { recursive: true });
+    makeWritableFolder(out, "to --out");
     scope(() => {
       const images = tensor(picture.data, { shape: [1, size.height, size.width, 3] })
         .to(encoder.device)

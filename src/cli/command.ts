@@ -5,7 +5,7 @@
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { InputError } from "../errors.ts";
-import { describeOptions, flagName, validateConfig } from "../options.ts";
+import { closest, describeOptions, flagName, validateConfig } from "../options.ts";
 
 export interface Command<Options = Record<string, unknown>> {
   /** How it is called, e.g. "eval knn". */
@@ -108,7 +108,9 @@ export function parseFlags(
     const code = (error as { code?: string }).code;
     if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
       const key = flag.slice(2).replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-      throw new InputError(`unknown option '${key}' for ${command.name}; ${seeHelp}`);
+      const guess = closest(flag, [...byFlag.keys()]);
+      const hint = guess === undefined ? "" : ` (did you mean ${guess}?)`;
+      throw new InputError(`unknown option '${key}' for ${command.name}${hint}; ${seeHelp}`);
     }
     if (/does not take an argument/.test(message)) throw new InputError(`${flag} takes no value; ${seeHelp}`);
     throw new InputError(`${flag} needs a value; ${seeHelp}`);

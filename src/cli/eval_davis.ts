@@ -3,6 +3,7 @@
 import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { z } from "zod";
+import { makeWritableFolder } from "../util/folders.ts";
 import { checkpointOption, deviceOption, outOption } from "../options.ts";
 import { pickDevice } from "../torch/index.ts";
 import { defineCommand } from "./command.ts";
@@ -46,6 +47,7 @@ export const command = defineCommand({
       options.sequences?.split(",").filter(Boolean) ?? listSequences(options.davis, options.split);
     const encoder = loadDenseFeatures(options.checkpoint, pickDevice(options.device));
     const out = resolve(options.out);
+    makeWritableFolder(out, "the masks to --out");
     for (const sequence of sequences) {
       segmentSequence(encoder, options.davis, sequence, join(out, sequence), {
         ...options,

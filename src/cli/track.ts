@@ -1,9 +1,9 @@
 // onevideo track: what DoRA's teacher discovers and follows in a clip (the paper's Figure 3):
 // each object's mask overlaid in its own colour on every frame, and the chosen heads'
 // [CLS] attention on the first frame. Works with onevideo runs and official .pth files.
-import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { z } from "zod";
+import { makeWritableFolder } from "../util/folders.ts";
 import { defineCommand } from "./command.ts";
 import { checkpointOption, deviceOption, outOption } from "../options.ts";
 import { pickDevice } from "../torch/index.ts";
@@ -56,9 +56,13 @@ export const command = defineCommand({
     const heads = options.heads
       ? options.heads.split(",").map(Number)
       : Array.from({ length: options.objects }, (_, i) => i);
-    if (heads.length > headCount || heads.some((head) => head >= headCount)) {
+    const missing = heads.find((head) => head >= headCount);
+    if (missing !== undefined) {
+      throw new InputError(`--heads ${missing}: the encoder has ${headCount} heads (0 .. ${headCount - 1})`);
+    }
+    if (heads.length > headCount || new Set(heads).size < heads.length) {
       throw new InputError(
-        `the encoder has ${headCount} heads (0 .. ${headCount - 1}); ask for at most ${headCount} objects`,
+        `the encoder has ${headCount} heads (0 .. ${headCount - 1}); ask for at most ${headCount} distinct objects`,
       );
     }
     const depth = backbone.blocks.length;
@@ -87,7 +91,7 @@ export const command = defineCommand({
       if (index++ % options.stride === 0) frames.push(frame);
     }
     const out = resolve(options.out);
-    mkdirSync(out, { recursive: true });
+    makeWritableFolder(out, "to --out");
     const overlays = trackedObjectFrames(backbone, frames, width, height, heads, options);
     overlays.forEach((image, t) => writePng(join(out, `frame-${String(t).padStart(3, "0")}.png`), image));
     scope(() => {

@@ -24,8 +24,10 @@ export interface ImageFolderListing {
 }
 
 export function listImageFolder(root: string): ImageFolderListing {
-  if (!existsSync(root) || !statSync(root).isDirectory())
-    throw new InputError(`image folder not found: ${root}`);
+  if (!existsSync(root)) throw new InputError(`image folder not found: ${root}`);
+  if (!statSync(root).isDirectory()) {
+    throw new InputError(`${root} is a file, not a folder: give a folder of class subfolders of images`);
+  }
   const classes = readdirSync(root, { withFileTypes: true })
     .filter((entry) => entry.isDirectory())
     .map((entry) => entry.name)

@@ -80,7 +80,12 @@ export function saveCheckpoint(
       step: optimizerState.step,
     },
   };
-  writeFileAtomically(`${checkpoint}.json`, JSON.stringify(sidecar, null, 1));
+  try {
+    writeFileAtomically(`${checkpoint}.json`, JSON.stringify(sidecar, null, 1));
+  } catch (error) {
+    rmSync(`${checkpoint}.safetensors`, { force: true }); // no sidecar, no checkpoint
+    throw error;
+  }
   run.commitCheckpoint(checkpoint);
   // Older checkpoints beyond the newest `keep` go.
   const names = readdirSync(run.checkpointsDir)

@@ -247,11 +247,29 @@ export async function train(options: {
   parallel.broadcastModule(method.student);
   parallel.broadcastModule(method.teacher);
   parallel.broadcastTensors([...method.extraState().values()]);
+  let savedStep = restored?.step ?? 0;
+  /** A write into the run folder; a full or failing disk ends the run in one line, the last checkpoint whole. */
+  const writing = (what: string, write: () => void) => {
+    try {
+      write();
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === undefined) throw error;
+      const last =
+        savedStep > 0 ? `the checkpoint of step ${savedStep} is intact` : "no checkpoint was written yet";
+      throw new TrainingError(
+        `cannot write ${what} in ${run.path} (${code}); ${last}: free space and continue with: onevideo pretrain --resume --out ${run.path}`,
+      );
+    }
+  };
   const saveNow = (step: number) => {
     const randomStates = parallel.gatherNumbers(random.state);
     if (!isLeader) return;
     const state = { step, randomState: randomStates[0], randomStates, gradScaler: scaler?.state };
-    saveCheckpoint(run, state, method, optimizer, device, settings.keepCheckpoints);
+    writing(`the checkpoint of step ${step}`, () =>
+      saveCheckpoint(run, state, method, optimizer, device, settings.keepCheckpoints),
+    );
+    savedStep = step;
   };
   const progress = options.onProgress ?? progressPrinter(totalIters);
   let firstLoss = Number.NaN;
@@ -285,7 +303,7 @@ export async function train(options: {
       const logNow = isLeader && (step % settings.logEvery === 0 || step === totalIters);
       if (logNow) {
         const count = step % settings.logEvery || settings.logEvery;
-        run.appendMetrics({
+        const record = {
           step,
           epoch: +(step / itersPerEpoch).toFixed(3),
           loss,
@@ -298,7 +316,8 @@ export async function train(options: {
           ...(scaler ? { loss_scale: scaler.scale } : {}),
           images_per_s: +((globalBatch * count * 1000) / stepMs).toFixed(2),
           peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
-        });
+        };
+        writing("metrics.jsonl", () => run.appendMetrics(record));
         dataMs = 0;
         stepMs = 0;
       }
@@ -323,9 +342,10 @@ export async function train(options: {
   }
   if (!isLeader) return { steps: totalIters, firstLoss, lastLoss, weights: "" };
   progress(null);
-  const weights = run.writeExports(method.exports());
+  const weights = run.weightsPath;
+  writing("the exported weights", () => run.writeExports(method.exports()));
   const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
-  run.writeSummary({ steps: totalIters, firstLoss, lastLoss, peakRssMb });
+  writing("summary.json", () => run.writeSummary({ steps: totalIters, firstLoss, lastLoss, peakRssMb }));
   return { steps: totalIters, firstLoss, lastLoss, weights };
 }
 
