@@ -137,8 +137,6 @@ export async function pretrain(
     try {
       manualSeed(validated.seed); // the initial weights follow the seed
       const method = entry.create(validated);
-      // Rewritten on resume: what the run now trains with (e.g. more --steps) is what it records.
-      if (parallel.isLeader) run.writeConfig({ ...validated, precision, worldSize: parallel.worldSize });
       const summary = await train({
         method,
         source,
@@ -149,6 +147,7 @@ export async function pretrain(
         stopAfterStep: options.stopAfterStep,
         parallel,
         onProgress: options.onProgress,
+        record: { ...validated, precision, worldSize: parallel.worldSize },
       });
       // Only a finished run exports weights (and only rank 0 writes).
       if (summary.weights !== "") {

@@ -205,6 +205,12 @@ export async function train(options: {
   parallel?: DataParallel;
   /** Told of every step on rank 0, and null when the run stops (default: progressPrinter). */
   onProgress?: (report: StepReport | null) => void;
+  /**
+   * What config.json records. Written once the start is known (on resume: after the checkpoint
+   * read back whole), so a run refused at its start leaves its folder as it was; rewritten on
+   * resume, since what the run now trains with (e.g. more --steps) is what it records.
+   */
+  record?: object;
 }): Promise<TrainSummary> {
   const { method, source, settings, run, device } = options;
   const parallel = options.parallel ?? DataParallel.single();
@@ -233,6 +239,7 @@ export async function train(options: {
     if (!restored) printNote(`${run.path} has no checkpoint yet: the run starts again from step 0`);
     run.truncateMetrics(restored?.step ?? 0); // the steps after the checkpoint are trained again
   }
+  if (isLeader && options.record) run.writeConfig(options.record);
   if (restored) {
     start = restored.step;
     const saved = restored.randomStates ?? [restored.randomState];
