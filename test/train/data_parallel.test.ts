@@ -328,8 +328,8 @@ test("a killed worker ends the job with a message on every rank, and resume work
   }
   for (const rank of [0, 1]) assert.equal(workerPid(launcher.pid!, rank), undefined, `rank ${rank} ended`);
 
-  // One process takes over from the 2-process checkpoint. --resume does not read
-  // config.json back: the same options are given again.
+  // One process takes over from the 2-process checkpoint (the flags given again override
+  // what config.json recorded).
   const saved = JSON.parse(readFileSync(join(out, "checkpoints", "latest.json"), "utf8"))
     .checkpoint as string;
   const step = Number(saved.replace("step-", ""));
@@ -341,6 +341,58 @@ test("a killed worker ends the job with a message on every rank, and resume work
   assert.ok(existsSync(join(out, "weights.safetensors")));
   assert.ok(existsSync(join(out, "checkpoints", `step-${String(step + 2).padStart(8, "0")}.safetensors`)));
 });
+
+test("Ctrl-C under the launcher: every rank stops at the same step, rank 0 checkpoints it, one line, exit 130", async () => {
+  const out = join(dir, "interrupted");
+  const job = ["--dataset", "fashion-mnist", "--preset", "demo", "--batch-size", "4", "--local-crops", "0"];
+  const launcher = spawn(
+    process.execPath,
+    [cli, "pretrain", ...job, "--steps", "200", "--log-every", "1", "--out", out, "--nproc-per-node", "2"],
+    { env: baseEnv },
+  );
+  const ended = finished(launcher);
+  try {
+    const deadline = Date.now() + 60_000;
+    while (metricLines(out) < 3 && Date.now() < deadline && launcher.exitCode === null)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.ok(metricLines(out) >= 3, "three steps within 60 s");
+    launcher.kill("SIGINT");
+    const { code, stderr } = await ended;
+    assert.equal(code, 130, stderr);
+    const lines = stderr.trim().split("\n");
+    assert.equal(lines.length, 1, stderr);
+    const step = Number(
+      /^onevideo: stopped at step (\d+); continue with: onevideo pretrain --resume --out /.exec(
+        lines[0],
+      )?.[1],
+    );
+    assert.ok(step >= 3 && step < 200, lines[0]);
+    const latest = JSON.parse(readFileSync(join(out, "checkpoints", "latest.json"), "utf8")).checkpoint;
+    assert.equal(latest, `step-${String(step).padStart(8, "0")}`);
+    const sidecar = JSON.parse(readFileSync(join(out, "checkpoints", `${latest}.json`), "utf8"));
+    assert.equal(sidecar.randomStates.length, 2, "both ranks' streams, gathered at the same step");
+    for (const rank of [0, 1]) assert.equal(workerPid(launcher.pid!, rank), undefined, `rank ${rank} ended`);
+    const resumed = onevideo([
+      "pretrain",
+      "--resume",
+      "--out",
+      out,
+      "--nproc-per-node",
+      "2",
+      "--steps",
+      String(step + 2),
+    ]);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.match(resumed.stdout, new RegExp(`trained ${step + 2} steps`));
+  } finally {
+    if (launcher.exitCode === null && launcher.signalCode === null) launcher.kill("SIGKILL");
+  }
+});
+
+function metricLines(out: string): number {
+  const path = join(out, "metrics.jsonl");
+  return existsSync(path) ? readFileSync(path, "utf8").split("\n").filter(Boolean).length : 0;
+}
 
 /** Runs fn with these environment variables set, then puts the environment back. */
 function withEnv<T>(variables: Record<string, string | undefined>, fn: () => T): T {
