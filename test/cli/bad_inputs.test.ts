@@ -145,6 +145,11 @@ const cases: [string[], RegExp, Record<string, string>?][] = [
   [["analyze", notes, "--out", join(files, "analysis")], /notes\.txt is not a video ffmpeg can read/],
   [["analyze", vtest, "--out", notes], /--out .*notes\.txt is a file; give a folder/],
   [["frobnicate"], /unknown command 'frobnicate'/],
+  [
+    ["pretrain", ...v],
+    /the native addon is not built \(.*missing\); run 'bash scripts\/setup\.sh'/,
+    { ONEVIDEO_NATIVE: missing },
+  ],
 ];
 
 test(`${cases.length} bad inputs: exit 1, one line naming the input and the fix, no stack trace, files untouched`, () => {
@@ -163,5 +168,22 @@ test(`${cases.length} bad inputs: exit 1, one line naming the input and the fix,
     assert.match(lines[0], message, label);
     assert.doesNotMatch(result.stderr, /\n\s+at /, `${label}: a stack trace`);
     assert.deepEqual(folderSnapshot(files), before, `${label}: a file changed`);
+  }
+});
+
+test("--help and --version work where the native addon is not built", () => {
+  for (const args of [
+    ["--help"],
+    ["--version"],
+    ["pretrain", "--help"],
+    ["eval", "knn", "--help"],
+    ["tours", "--help"],
+  ]) {
+    const result = spawnSync(process.execPath, [cli, ...args], {
+      encoding: "utf8",
+      env: { ...process.env, ONEVIDEO_NATIVE: missing },
+    });
+    assert.equal(result.status, 0, `${args.join(" ")}: ${result.stderr}`);
+    assert.match(result.stdout, args[0] === "--version" ? /^\d+\.\d+\.\d+\n$/ : /usage: onevideo/);
   }
 });

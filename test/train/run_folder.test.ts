@@ -2,7 +2,7 @@
 // is read from its newest checkpoint, and folders in the layout written before the weights
 // carried their metadata (files as that code wrote them) still load, to the same features.
 import assert from "node:assert/strict";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { loadDenseFeatures } from "../../src/eval/dense_features.ts";
@@ -139,4 +139,43 @@ test("an empty folder is one line", () => {
   const empty = join(dir, "empty");
   mkdirSync(empty);
   assert.throws(() => loadEncoder(empty), /neither weights.safetensors nor a checkpoint; train it first/);
+});
+
+test("evaluation reads the newest intact checkpoint: a damaged or half-written newer one is passed over with a line", () => {
+  const run = new RunFolder(join(dir, "damaged"));
+  mkdirSync(run.checkpointsDir, { recursive: true });
+  const other = createVit("vit_tiny", { patchSize: 8, imageSize: 32 });
+  const write = (step: number, model: Module) => {
+    const checkpoint = run.checkpointPath(step);
+    const sha256 = writeSafetensors(`${checkpoint}.safetensors`, prefixed("teacher.backbone.", model));
+    writeFileSync(`${checkpoint}.json`, JSON.stringify({ sha256 }));
+  };
+  write(2, vit);
+  write(4, other);
+  write(6, other);
+  const bytes = readFileSync(`${run.checkpointPath(4)}.safetensors`);
+  bytes[bytes.length - 1] ^= 1;
+  writeFileSync(`${run.checkpointPath(4)}.safetensors`, bytes);
+  writeFileSync(`${run.checkpointPath(6)}.json`, '{"sha256": "ab'); // cut short
+  const notes: string[] = [];
+  assert.equal(
+    run.latestCheckpoint((line) => notes.push(line)),
+    run.checkpointPath(2),
+  );
+  assert.equal(notes.length, 1);
+  assert.match(
+    notes[0],
+    /^checkpoint step-00000006 is damaged \(step-00000006\.json does not read: .*\); checkpoint step-00000004 is damaged \(step-00000004\.safetensors does not match its checksum\); using step-00000002, the newest intact checkpoint$/,
+  );
+  const written: string[] = [];
+  const original = process.stderr.write;
+  process.stderr.write = ((chunk: string) => written.push(chunk) > 0) as typeof process.stderr.write;
+  try {
+    const cls = noGrad(() => loadEncoder(run.path).backbone.forward(images).cls);
+    assert.equal(maxAbsDiff(cls, expectedCls), 0);
+  } finally {
+    process.stderr.write = original;
+  }
+  assert.equal(written.length, 1);
+  assert.match(written[0], /^onevideo: checkpoint step-00000006 is damaged .* using step-00000002/);
 });
