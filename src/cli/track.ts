@@ -57,12 +57,12 @@ export const command = defineCommand({
       ? options.heads.split(",").map(Number)
       : Array.from({ length: options.objects }, (_, i) => i);
     const missing = heads.find((head) => head >= headCount);
-    if (missing !== undefined) {
+    if (options.heads && missing !== undefined) {
       throw new InputError(`--heads ${missing}: the encoder has ${headCount} heads (0 .. ${headCount - 1})`);
     }
     if (heads.length > headCount || new Set(heads).size < heads.length) {
       throw new InputError(
-        `the encoder has ${headCount} heads (0 .. ${headCount - 1}); ask for at most ${headCount} distinct objects`,
+        `the encoder has ${headCount} heads (0 .. ${headCount - 1}); ask for at most ${headCount} objects, each head once`,
       );
     }
     const depth = backbone.blocks.length;

@@ -90,7 +90,7 @@ test("bad inputs get one line naming the input and the fix, and exit 1", () => {
         "--clip-spacing",
         "100",
       ],
-      /has no checkpoint to resume from/,
+      /--resume: .*fresh holds no run \(no config\.json\); start one without --resume/,
     ],
     [
       [
@@ -114,7 +114,7 @@ test("bad inputs get one line naming the input and the fix, and exit 1", () => {
   writeFileSync(join(existing, "config.json"), "{}");
   cases.push([
     ["pretrain", "--video", vtest, "--out", existing],
-    /already holds a run; add --resume to continue it/,
+    /holds a run stopped before its first checkpoint; add --resume to start it again from step 0/,
   ]);
   for (const [args, expected] of cases) {
     const { code, stderr } = onevideo(...args);
