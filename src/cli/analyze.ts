@@ -8,7 +8,7 @@ import { defineCommand } from "./command.ts";
 import { checkpointOption, deviceOption, outOption } from "../options.ts";
 import { analyzeVideo, frameStepFor, type ObjectCounting } from "../analysis/analyze_video.ts";
 import { defaultCutDetection } from "../analysis/shot_detection.ts";
-import { Progress } from "../train/progress.ts";
+import { Progress } from "../util/progress.ts";
 import { InputError } from "../errors.ts";
 import { writeFileAtomically } from "../util/atomic_file.ts";
 import { makeWritableFolder } from "../util/folders.ts";

@@ -21,7 +21,7 @@ import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { DataParallel } from "./data_parallel.ts";
 import { GradScaler } from "./grad_scaler.ts";
 import { readStepResult, type TrainableMethod } from "./method.ts";
-import { Progress } from "./progress.ts";
+import { Progress } from "../util/progress.ts";
 import type { RunFolder } from "./run_folder.ts";
 import { buildSchedules, type RunSchedules, type ScheduleSettings } from "./schedules.ts";
 
