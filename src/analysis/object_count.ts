@@ -46,6 +46,7 @@ export function countObjects(
         attentionBlock: -1,
         sinkhornIterations: 30,
         sinkhornEpsilon: 0.05,
+        threshold: "map", // each frame on its own, whatever else shares the batch
       });
       // [B, 1, k, H, W] pixel masks are patch masks enlarged: one pixel per patch is enough.
       const onGrid = masks.slice(3, 0, null, patchSize).slice(4, 0, null, patchSize).contiguous();

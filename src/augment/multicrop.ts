@@ -27,7 +27,10 @@ export interface MultiCropConfig {
   flipProbability: number;
   colorJitter: ColorJitterOptions;
   grayscaleProbability: number;
-  /** Blur sigma range in pixels of a 224-pixel view; scaled to each view's size. */
+  /**
+   * Blur sigma range in pixels at 224-pixel views, as DINO's (0.1-2 px for its 224 and 96 px
+   * views alike); every view of a run scales it by the global view's size / 224.
+   */
   blurSigma: [number, number];
 }
 
@@ -68,7 +71,7 @@ export function distortColors(
 ): Tensor {
   using jittered = colorJitter(crops, config.colorJitter, random);
   using grayed = randomGrayscale(jittered, config.grayscaleProbability, random);
-  const sigmaScale = view.size / 224;
+  const sigmaScale = config.globalViews[0].size / 224;
   using blurred = randomGaussianBlur(
     grayed,
     view.blurProbability,

@@ -83,12 +83,17 @@ export function parseFlags(
 ): { options: Record<string, unknown>; positionals: string[] } {
   const kinds = new Map(Object.entries(command.flags).map(([key, schema]) => [key, valueKind(schema)]));
   const byFlag = new Map([...kinds.keys(), "help"].map((key) => [flagName(key), key]));
-  const declared = Object.fromEntries(
-    [...byFlag].map(([flag, key]) => [
-      flag.slice(2),
-      { type: key === "help" || kinds.get(key) === "boolean" ? ("boolean" as const) : ("string" as const) },
-    ]),
+  // A switch also has its --no- form, which sets it false (e.g. over a config file's true).
+  const negated = new Map(
+    [...kinds]
+      .filter(([, kind]) => kind === "boolean")
+      .map(([key]) => [`--no-${flagName(key).slice(2)}`, key]),
   );
+  const declared: Record<string, { type: "boolean" | "string" }> = {};
+  for (const [flag, key] of byFlag) {
+    declared[flag.slice(2)] = { type: key === "help" || kinds.get(key) === "boolean" ? "boolean" : "string" };
+  }
+  for (const flag of negated.keys()) declared[flag.slice(2)] = { type: "boolean" };
   // "--attention-block -2": a negative number is the flag's value, not another flag.
   const args: string[] = [];
   for (const arg of argv) {
@@ -120,6 +125,11 @@ export function parseFlags(
   }
   const options: Record<string, unknown> = {};
   for (const [flag, value] of Object.entries(values)) {
+    const off = negated.get(`--${flag}`);
+    if (off !== undefined) {
+      options[off] = false;
+      continue;
+    }
     const key = byFlag.get(`--${flag}`)!;
     options[key] = typeof value === "string" ? convert(value, kinds.get(key)!) : value;
   }

@@ -1,8 +1,8 @@
-// Training samples from a video's frame cache: every cached frame is a sample, visited
-// in a seeded order that changes each epoch.
+// Training samples from a video's frame store: every stored frame is a sample, visited in a
+// seeded order that changes each epoch.
 import { type Device, type Tensor, tensor } from "../torch/index.ts";
 import { epochOrder } from "../util/random.ts";
-import type { FrameCache } from "../video/frame_cache.ts";
+import type { FrameStore } from "../video/frame_store.ts";
 
 export interface ImageSource {
   /** Samples in one epoch. */
@@ -25,12 +25,13 @@ export interface RgbImage {
 
 export class FrameSource implements ImageSource {
   constructor(
-    readonly cache: FrameCache,
+    readonly store: FrameStore,
     readonly seed: number,
   ) {}
 
+  /** Every stored frame once (frames that several clips share are not repeated). */
   get size(): number {
-    return this.cache.clipCount * this.cache.clipLength;
+    return this.store.frameCount;
   }
 
   order(epoch: number): number[] {
@@ -38,34 +39,17 @@ export class FrameSource implements ImageSource {
   }
 
   picture(index: number): RgbImage {
-    const { width, height, frameBytes, clipLength } = this.cache;
-    const offset = (index % clipLength) * frameBytes;
-    return {
-      width,
-      height,
-      data: this.cache.readClip(Math.floor(index / clipLength)).slice(offset, offset + frameBytes),
-    };
+    const { width, height } = this.store;
+    return { width, height, data: this.store.readSlots([index]) };
   }
 
   close(): void {
-    this.cache.close();
+    this.store.close();
   }
 
   batch(indices: number[], device: Device): Tensor {
-    const { width, height, frameBytes, clipLength } = this.cache;
-    const bytes = new Uint8Array(indices.length * frameBytes);
-    const clips = new Map<number, Uint8Array>();
-    indices.forEach((index, position) => {
-      const clip = Math.floor(index / clipLength);
-      let frames = clips.get(clip);
-      if (!frames) {
-        frames = this.cache.readClip(clip);
-        clips.set(clip, frames);
-      }
-      const offset = (index % clipLength) * frameBytes;
-      bytes.set(frames.subarray(offset, offset + frameBytes), position * frameBytes);
-    });
-    return rgbBatch(bytes, indices.length, height, width, device);
+    const { width, height } = this.store;
+    return rgbBatch(this.store.readSlots(indices), indices.length, height, width, device);
   }
 }
 

@@ -9,7 +9,7 @@ import { extname, join, resolve } from "node:path";
 import { promisify } from "node:util";
 import type { Device, Tensor } from "../torch/index.ts";
 import { epochOrder } from "../util/random.ts";
-import { defaultCacheRoot } from "../video/frame_cache.ts";
+import { defaultCacheRoot } from "../video/frame_store.ts";
 import { InputError } from "../errors.ts";
 import { buildCacheDirectory } from "../util/cache_folder.ts";
 import { type ImageSource, type RgbImage, rgbBatch } from "./frame_source.ts";

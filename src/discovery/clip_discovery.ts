@@ -3,13 +3,21 @@
 // cross-attention, as pixel masks. Training, pictures, analysis and evaluation share it.
 import type { VisionTransformer } from "../models/vit.ts";
 import { noGrad, type Tensor, tensor } from "../torch/index.ts";
-import { discoverObjects, masksToPixels, thresholdAtMean, trackObjects } from "./object_tracking.ts";
+import {
+  discoverObjects,
+  type MaskThreshold,
+  masksToPixels,
+  thresholdAtMean,
+  trackObjects,
+} from "./object_tracking.ts";
 
 export interface DiscoveryOptions {
   /** Block whose [CLS] attention, queries and keys are used (-1 last). */
   attentionBlock: number;
   sinkhornIterations: number;
   sinkhornEpsilon: number;
+  /** Where object maps are cut: at the mean over the batch (DoRA's code, the default) or each at its own. */
+  threshold?: MaskThreshold;
 }
 
 /**
@@ -50,7 +58,7 @@ export function discoverInClips(
       },
     );
     const maps = trackObjects(prototypes, byPatch(keys).view(clips, frames, patches, dim));
-    const masks = masksToPixels(thresholdAtMean(maps), rows, cols, patchSize);
+    const masks = masksToPixels(thresholdAtMean(maps, options.threshold ?? "batch"), rows, cols, patchSize);
     for (const t of [patchTokens, attention, queries, keys, index, clsAttention, prototypes, maps])
       t.dispose();
     return { masks, cls };

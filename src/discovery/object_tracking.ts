@@ -4,7 +4,7 @@
 //    patch features refines into prototypes that claim distinct patches;
 //  - track: in every frame, each prototype cross-attends to the frame's patch keys
 //    (softmax over patches, scaled by 1/sqrt(d)), giving one object map per frame;
-//  - mask: each map thresholded at its own mean, on the patch grid.
+//  - mask: each map thresholded at the mean, over the batch (DoRA's code) or its own.
 import { F, noGrad, type Tensor } from "../torch/index.ts";
 import { doraSinkhorn, type SinkhornOptions, sinkhornKnopp } from "./sinkhorn.ts";
 
@@ -34,17 +34,25 @@ export function trackObjects(prototypes: Tensor, keys: Tensor): Tensor {
     const dim = prototypes.size(-1);
     using perFrame = prototypes.unsqueeze(1); // [B, 1, k, D]
     using logits = perFrame.matmul(keys.transpose(-2, -1)); // [B, T, k, N]
-    using exact = logits.float(); // the softmax over patches in fp32 under autocast
+    using exact = logits.atLeastFloat32(); // the softmax over patches in fp32 under autocast
     using scaled = exact.mul(dim ** -0.5);
     return scaled.softmax(-1);
   });
 }
 
-/** Object maps [..., N] -> float masks [..., N]: 1 where the map exceeds its own mean. */
-export function thresholdAtMean(maps: Tensor): Tensor {
+export type MaskThreshold = "batch" | "map";
+
+/**
+ * Object maps [B, T, k, N] -> float masks: 1 where a map, L2-normalised over its patches, exceeds
+ * the mean. DoRA's code takes that mean over all B clips' maps of the same frame and object (so
+ * a mask depends on the other clips of the process's batch); "map" takes each map's own mean.
+ */
+export function thresholdAtMean(maps: Tensor, threshold: MaskThreshold = "batch"): Tensor {
   return noGrad(() => {
-    using mean = maps.mean(-1, true);
-    using above = maps.gt(mean);
+    using norms = maps.norm(2, -1, true);
+    using unit = maps.div(norms);
+    using mean = threshold === "batch" ? unit.mean([0, -1], true) : unit.mean(-1, true);
+    using above = unit.gt(mean);
     return above.float();
   });
 }

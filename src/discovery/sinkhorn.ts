@@ -22,7 +22,7 @@ export function sinkhornKnopp(scores: Tensor, options: SinkhornOptions = doraSin
     const [prototypes, patches] = scores.shape.slice(-2);
     const rowMass = Math.log(patches / prototypes);
     // fp32 under autocast too: scores / 0.05 in bf16 keep 2-3 significant digits.
-    using exact = scores.float();
+    using exact = scores.atLeastFloat32();
     let log = exact.div(options.epsilon);
     for (let i = 0; i < options.iterations; i++) {
       using rowTotals = log.logsumexp(-1, true);

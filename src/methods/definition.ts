@@ -15,5 +15,5 @@ export interface MethodDefinition<
   /** Whether a sample is a whole clip (DoRA; VADeR's frame pairs) rather than a single frame. */
   readsClips(config: Config): boolean;
   /** Named option sets over the defaults: "demo" sizes the method for two CPU cores and minutes. */
-  presets: { demo: Record<string, unknown> };
+  presets: { demo: Record<string, unknown> } & Record<string, Record<string, unknown>>;
 }

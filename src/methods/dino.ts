@@ -205,8 +205,11 @@ export const dinoDemoPreset = {
   warmupTeacherTemperature: 0.02,
   teacherMomentum: 0.996,
   freezeLastLayerEpochs: 1,
+  // The sampling and frame size of the demo before DoRA's official sampling became the default.
   clipSpacing: 8,
   clipLength: 8,
+  frameStride: 1,
+  frameShortSide: 74,
   logEvery: 10,
   checkpointEvery: 50,
 };

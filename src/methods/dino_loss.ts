@@ -36,17 +36,32 @@ export class DinoLoss {
     teacherTemperature: number,
     skipSameView = true,
   ): Tensor {
+    const terms = this.terms(studentOutputs, teacherOutputs, teacherTemperature, skipSameView);
+    if (terms.length === 0)
+      throw new Error("DINO loss needs a student view that differs from each teacher view");
+    using stacked = stack(terms);
+    for (const t of terms) t.dispose();
+    return stacked.mean();
+  }
+
+  /** The loss's cross-entropy terms, one per (teacher view, student view) pair in that order, each a batch mean. */
+  terms(
+    studentOutputs: Tensor[],
+    teacherOutputs: Tensor[],
+    teacherTemperature: number,
+    skipSameView = true,
+  ): Tensor[] {
     const { studentTemperature } = this.options;
     // In fp32 whatever autocast computed the heads in: a sharp teacher (T = 0.04) over
     // 65536 prototypes would round to one-hot in bf16, and the centre drifts by 1e-3 steps.
     const studentLogProbs = studentOutputs.map((output) => {
-      using exact = output.float();
+      using exact = output.atLeastFloat32();
       using scaled = exact.div(studentTemperature);
       return scaled.logSoftmax(-1);
     });
     const teacherProbs = noGrad(() =>
       teacherOutputs.map((output) => {
-        using exact = output.float();
+        using exact = output.atLeastFloat32();
         using centered = exact.sub(this.center);
         using scaled = centered.div(teacherTemperature);
         return scaled.softmax(-1);
@@ -58,16 +73,12 @@ export class DinoLoss {
         if (skipSameView && studentView === teacherView) return;
         using product = target.mul(logProbs);
         using perSample = product.sum(-1);
-        terms.push(perSample.mean());
+        using mean = perSample.mean();
+        terms.push(mean.neg());
       }),
     );
     for (const t of [...studentLogProbs, ...teacherProbs]) t.dispose();
-    if (terms.length === 0)
-      throw new Error("DINO loss needs a student view that differs from each teacher view");
-    using stacked = stack(terms);
-    for (const t of terms) t.dispose();
-    using mean = stacked.mean();
-    return mean.neg();
+    return terms;
   }
 
   /** Moves the centre towards the mean of the teacher outputs over the whole (all ranks') batch. */

@@ -8,7 +8,7 @@ import { augmentView, distortColors } from "../augment/multicrop.ts";
 import { randomResizedCrops } from "../augment/crop.ts";
 import type { Random } from "../util/random.ts";
 import { vitArchitectures, vitConfig } from "../models/vit.ts";
-import { F, keep, noGrad, type Tensor } from "../torch/index.ts";
+import { F, keep, noGrad, stack, type Tensor } from "../torch/index.ts";
 import { discoverInClips } from "../discovery/clip_discovery.ts";
 import { positiveInt, withDefaults } from "../options.ts";
 import type { StepContext, StepResult } from "../train/method.ts";
@@ -16,7 +16,38 @@ import type { MethodDefinition } from "./definition.ts";
 import { dinoConfigSchema, dinoDemoPreset, DinoMethod, dinoOptions } from "./dino.ts";
 
 export const doraOptions = {
-  ...withDefaults(dinoOptions, { localCrops: 6 }),
+  // DoRA's official code (main.py's DataAugmentationDINO and WTDataloader): 6 local crops, blur
+  // p 0.1 on the one global view, and clips of 8 frames 60 apart starting at every frame.
+  ...withDefaults(dinoOptions, {
+    localCrops: 6,
+    blurProbability: 0.1,
+    frameStride: 60,
+    clipSpacing: 1,
+    batchSize: 16, // clips per process, as the official 80 GB cards take them
+  }),
+  clipCropSize: positiveInt
+    .optional()
+    .describe("the clip-wide first crop, before the view's own (default 300/224 x --image-size)"),
+  clipCropScaleMin: z
+    .number()
+    .gt(0)
+    .max(1)
+    .default(0.2)
+    .describe("smallest first crop, as a fraction of the frame's area"),
+  studentView: z
+    .enum(["same", "second"])
+    .default("same")
+    .describe(
+      "the view the student sees masked: the teacher's (official code) or a second distortion (paper)",
+    ),
+  maskThreshold: z
+    .enum(["batch", "map"])
+    .default("batch")
+    .describe("object maps cut at the mean over the process's batch (official code) or each at its own mean"),
+  officialLossQuirks: z
+    .boolean()
+    .default(true)
+    .describe("keep the official loss's two accidents: local crop 0 left out, earlier objects weighed more"),
   objects: positiveInt.default(3).describe("objects discovered per clip: k heads chosen at random each step"),
   attentionBlock: z
     .number()
@@ -53,6 +84,14 @@ export const doraConfigSchema = z
         code: "custom",
         path: ["video"],
         message: "DoRA learns from a video's clips; give --video",
+      });
+    }
+    const clipCrop = config.clipCropSize ?? Math.round((config.imageSize * 300) / 224);
+    if (clipCrop < config.imageSize) {
+      context.addIssue({
+        code: "custom",
+        path: ["clipCropSize"],
+        message: `${clipCrop} is smaller than the view (--image-size ${config.imageSize})`,
       });
     }
     if (config.maskedViewSize !== undefined && config.maskedViewSize % config.patchSize !== 0) {
@@ -105,16 +144,23 @@ export class DoraMethod extends DinoMethod {
   /** Object masks [clips, T, k, S, S] of a teacher view [clips * T, 3, S, S], and the teacher's outputs. */
   discover(view: Tensor, clips: number, heads: number[]): { masks: Tensor; teacherOutput: Tensor } {
     return noGrad(() => {
-      const { masks, cls } = discoverInClips(this.teacher.backbone, view, clips, heads, this.doraConfig);
+      const { masks, cls } = discoverInClips(this.teacher.backbone, view, clips, heads, {
+        ...this.doraConfig,
+        threshold: this.doraConfig.maskThreshold,
+      });
       using features = cls;
       return { masks, teacherOutput: this.teacher.head.forward(features) };
     });
   }
 
   /**
-   * A batch of clips' views: one crop per clip (the frames must stay aligned for tracking),
-   * distorted once for the teacher and once for the student, the k heads that discover this
-   * step's objects, and each frame's local crops (as DINO's).
+   * A batch of clips' views as DoRA's official loader makes them. Per clip, one crop shared by
+   * its frames (--clip-crop-size, scale --clip-crop-scale-min .. 1), and from it the view's own
+   * crop (--image-size, scale --global-scale-min .. 1) with one flip for the clip. Each frame's
+   * view is then distorted on its own (jitter, grayscale, blur). The teacher sees it whole, the
+   * student masked by each object (or, with --student-view second, a second distortion). The
+   * local crops are cut from each frame's first crop on their own, without a flip. Returns the
+   * k heads that discover this step's objects too.
    */
   clipViews(
     images: Tensor,
@@ -123,8 +169,15 @@ export class DoraMethod extends DinoMethod {
     const config = this.doraConfig;
     const groups = Array.from({ length: images.size(0) }, (_, i) => Math.floor(i / config.clipLength));
     const [teacherGlobal, studentGlobal] = this.augmentation.globalViews;
-    const { crops } = randomResizedCrops(
+    const clipCrop = config.clipCropSize ?? Math.round((config.imageSize * 300) / 224);
+    const { crops: first } = randomResizedCrops(
       images,
+      { size: clipCrop, scale: [config.clipCropScaleMin, 1], flipProbability: 0 },
+      random,
+      groups,
+    );
+    const { crops } = randomResizedCrops(
+      first,
       {
         size: teacherGlobal.size,
         scale: teacherGlobal.scale,
@@ -134,21 +187,35 @@ export class DoraMethod extends DinoMethod {
       groups,
     );
     const teacherView = distortColors(crops, teacherGlobal, this.augmentation, random);
-    const studentView = distortColors(crops, studentGlobal, this.augmentation, random);
+    const studentView =
+      config.studentView === "same"
+        ? teacherView.view(...teacherView.shape)
+        : distortColors(crops, studentGlobal, this.augmentation, random);
     crops.dispose();
     const heads = chooseHeads(vitArchitectures[config.arch].numHeads, config.objects, random);
+    const unflipped = { ...this.augmentation, flipProbability: 0 };
     const locals = Array.from({ length: config.localCrops }, () =>
-      augmentView(images, this.augmentation.localView, this.augmentation, random),
+      augmentView(first, this.augmentation.localView, unflipped, random),
     ).map((view) => view.images);
+    first.dispose();
     return { teacherView, studentView, heads, locals };
   }
 
   override step(images: Tensor, context: StepContext): StepResult {
+    const views = this.clipViews(images, context.random);
+    return this.stepOnViews(views, images.size(0) / this.doraConfig.clipLength, context);
+  }
+
+  /** The step on views made by clipViews (which a reference test hands both implementations). */
+  stepOnViews(
+    views: ReturnType<DoraMethod["clipViews"]>,
+    clips: number,
+    context: Omit<StepContext, "random">,
+  ): StepResult {
     const config = this.doraConfig;
     const frames = config.clipLength;
-    const clips = images.size(0) / frames;
     const globalView = this.augmentation.globalViews[0];
-    const { teacherView, studentView, heads, locals } = this.clipViews(images, context.random);
+    const { teacherView, studentView, heads, locals } = views;
     const { masks, teacherOutput } = this.discover(teacherView, clips, heads);
     teacherView.dispose();
     const maskedSize = config.maskedViewSize ?? config.imageSize;
@@ -163,17 +230,7 @@ export class DoraMethod extends DinoMethod {
     const studentOutputs = this.student.forward([...maskedViews, ...locals]);
     for (const view of [...maskedViews, ...locals]) view.dispose();
     const temperature = this.teacherTemperatureAt(context.epoch);
-    const objectOutputs = studentOutputs.slice(0, heads.length);
-    const localOutputs = studentOutputs.slice(heads.length);
-    // DoRA's per-frame loss: the weighted mean of the masked-object and local-crop terms.
-    const { maskLossWeight: wm, localLossWeight: wl } = config;
-    let loss = this.loss.forward(objectOutputs, [teacherOutput], temperature, false);
-    if (localOutputs.length > 0 && wl > 0) {
-      using maskLoss = loss;
-      using localLoss = this.loss.forward(localOutputs, [teacherOutput], temperature, false);
-      using weighted = maskLoss.mul(wm).add(localLoss.mul(wl));
-      loss = weighted.div(wm + wl);
-    }
+    const loss = this.#loss(studentOutputs, heads.length, teacherOutput, temperature);
     const signals = this.loss.collapseSignals([teacherOutput], temperature);
     this.loss.updateCenter([teacherOutput], context.parallel);
     const maskArea = masks.mean();
@@ -191,6 +248,55 @@ export class DoraMethod extends DinoMethod {
       },
     };
   }
+
+  /**
+   * DoRA's loss per frame: the weighted mean of the masked-object term and the local-crop term,
+   * averaged over frames and objects, as the official DINOLoss.forward computes it (with its two
+   * accidents while --official-loss-quirks holds: local crop 0 is left out, and the objects are
+   * weighed by officialObjectWeights).
+   */
+  #loss(studentOutputs: Tensor[], objects: number, teacherOutput: Tensor, temperature: number): Tensor {
+    const {
+      maskLossWeight: wm,
+      localLossWeight: wl,
+      officialLossQuirks: quirks,
+      clipLength,
+    } = this.doraConfig;
+    const locals = studentOutputs.slice(objects).slice(quirks ? 1 : 0);
+    const objectTerms = this.loss.terms(
+      studentOutputs.slice(0, objects),
+      [teacherOutput],
+      temperature,
+      false,
+    );
+    using localTerm =
+      locals.length > 0 && wl > 0 ? this.loss.forward(locals, [teacherOutput], temperature, false) : null;
+    const weights = quirks ? officialObjectWeights(objects, clipLength) : objectTerms.map(() => 1);
+    const perObject = objectTerms.map((term, j) => {
+      using objectTerm = term;
+      using mixed = localTerm
+        ? objectTerm
+            .mul(wm)
+            .add(localTerm.mul(wl))
+            .div(wm + wl)
+        : objectTerm.mul(1);
+      return mixed.mul(weights[j] / objects);
+    });
+    using stacked = stack(perObject);
+    for (const term of perObject) term.dispose();
+    return stacked.sum();
+  }
+}
+
+/**
+ * How much each object's term counts in the official loss, whose running frame sum is not reset
+ * between objects: object j's term carries on into every later one, shrunk by the frame count
+ * each time (with 8 frames and 3 objects: 1.141, 1.125 and 1 against a plain mean's 1).
+ */
+export function officialObjectWeights(objects: number, frames: number): number[] {
+  return Array.from({ length: objects }, (_, j) =>
+    Array.from({ length: objects - j }, (_, i) => frames ** -i).reduce((sum, w) => sum + w, 0),
+  );
 }
 
 export const dora: MethodDefinition<DoraConfig, DoraMethod> = {
@@ -198,6 +304,32 @@ export const dora: MethodDefinition<DoraConfig, DoraMethod> = {
   schema: doraConfigSchema,
   create: (config) => new DoraMethod(config),
   readsClips: () => true,
-  // DINO's demo network and 16 frames per batch, as 4 clips of 4 frames.
-  presets: { demo: { ...dinoDemoPreset, batchSize: 4, clipLength: 4 } },
+  presets: {
+    // DINO's demo network and 16 frames per batch, as 4 clips of 4 frames.
+    demo: { ...dinoDemoPreset, batchSize: 4, clipLength: 4 },
+    // The official README's command (8 GPUs x 16 clips); every value is also DoRA's default.
+    paper: {
+      arch: "vit_small",
+      patchSize: 16,
+      imageSize: 224,
+      outDim: 65536,
+      normLastLayer: false,
+      batchSize: 16,
+      localCrops: 6,
+      epochs: 100,
+      lr: 5e-4,
+      minLr: 1e-5,
+      warmupEpochs: 10,
+      teacherTemperature: 0.04,
+      warmupTeacherTemperature: 0.04,
+      warmupTeacherTemperatureEpochs: 30,
+      weightDecay: 0.04,
+      weightDecayEnd: 0.4,
+      clipGrad: 3,
+      teacherMomentum: 0.996,
+      clipLength: 8,
+      frameStride: 60,
+      clipSpacing: 1,
+    },
+  },
 };

@@ -46,6 +46,8 @@ export const vaderOptions = {
     clipGrad: 0,
     teacherMomentum: 0.999,
     teacherMomentumEnd: 0.999,
+    // Single frames (or, with --frame-gap, frames t and t + gap of 8 consecutive ones).
+    frameStride: 1,
   }),
   arch: z
     .enum(denseBackbones as [string, ...string[]])
@@ -265,6 +267,7 @@ export const vader: MethodDefinition<VaderConfig, VaderMethod> = {
       steps: 150,
       clipSpacing: 8,
       clipLength: 8,
+      frameShortSide: 74,
       logEvery: 10,
       checkpointEvery: 50,
     },

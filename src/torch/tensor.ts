@@ -218,6 +218,14 @@ export class Tensor extends NativeTensorRef implements ScopedTensor {
     return this.to("float32");
   }
 
+  /**
+   * float32, or the tensor's own dtype when that is wider (float64): for the steps that must not
+   * run in bf16/fp16 under autocast, while a float64 computation (a reference test) stays exact.
+   */
+  atLeastFloat32(): Tensor {
+    return this.dtype === "float64" ? this.view(...this.shape) : this.to("float32");
+  }
+
   long(): Tensor {
     return this.to("int64");
   }

@@ -43,10 +43,13 @@ export const sharedOptions = {
   sgdMomentum: fraction.default(0.9).describe("SGD momentum"),
   teacherMomentum: fraction.default(0.996).describe("teacher's EMA momentum at the start"),
   teacherMomentumEnd: fraction.default(1).describe("and at the end (cosine; equal: constant, MoCo)"),
+  // DoRA's loader: clips of 8 frames 60 apart, one starting at every frame; DINO reads the same frames.
   clipLength: positiveInt.default(8).describe("frames per clip (T)"),
-  frameStride: positiveInt.default(1).describe("step between the frames of a clip"),
-  clipSpacing: positiveInt.default(60).describe("frames between clip starts (S)"),
-  frameShortSide: positiveInt.optional().describe("cached frame short side (default: 1.15 x imageSize)"),
+  frameStride: positiveInt.default(60).describe("frames between the frames of a clip"),
+  clipSpacing: positiveInt.default(1).describe("frames between clip starts (1: every frame starts one)"),
+  frameShortSide: positiveInt
+    .optional()
+    .describe("stored frame short side (default: 300/224 x --image-size, the side of DoRA's first crop)"),
   cacheDir: z.string().optional().describe("frame cache folder (default ~/.cache/onevideo/frames)"),
   logEvery: positiveInt.default(10).describe("steps between metric lines"),
   checkpointEvery: positiveInt.default(500).describe("steps between checkpoints"),

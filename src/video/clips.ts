@@ -1,5 +1,5 @@
-// Clip sampling as DoRA does it: clips of T consecutive frames (optionally strided),
-// one clip start every S frames, visited in a seeded random order that changes per epoch.
+// Clip sampling as DoRA's loader does it: clips of T frames taken `frameStride` frames apart,
+// a clip starting at every `clipSpacing`-th frame (DoRA: every frame).
 import { InputError } from "../errors.ts";
 
 export interface ClipSampling {
@@ -10,8 +10,6 @@ export interface ClipSampling {
   /** Frames between the starts of consecutive clips (S). */
   clipSpacing: number;
 }
-
-export const doraSampling: ClipSampling = { clipLength: 8, frameStride: 1, clipSpacing: 60 };
 
 export function validateSampling(sampling: ClipSampling): void {
   for (const [name, value] of Object.entries(sampling)) {
@@ -25,17 +23,20 @@ export function clipSpan(sampling: ClipSampling): number {
   return (sampling.clipLength - 1) * sampling.frameStride + 1;
 }
 
-/** First frame of every clip that fits entirely inside the video. */
+/**
+ * The first frame of every clip, as DoRA's loader counts them: a video of n frames has starts
+ * 0 .. n - T x stride - 1 (its dataset length is n - T x stride), one every clipSpacing frames.
+ */
 export function clipStarts(frameCount: number, sampling: ClipSampling, video = "the video"): number[] {
   validateSampling(sampling);
-  const span = clipSpan(sampling);
-  if (frameCount < span) {
+  const reach = sampling.clipLength * sampling.frameStride;
+  if (frameCount <= reach) {
     throw new InputError(
-      `${video} has ${frameCount} frames, shorter than one clip (${span} frames); use fewer or closer frames per clip`,
+      `${video} has ${frameCount} frames, shorter than one clip (${reach + 1} frames); use fewer or closer frames per clip (--clip-length, --frame-stride)`,
     );
   }
   const starts: number[] = [];
-  for (let start = 0; start + span <= frameCount; start += sampling.clipSpacing) starts.push(start);
+  for (let start = 0; start < frameCount - reach; start += sampling.clipSpacing) starts.push(start);
   return starts;
 }
 
@@ -44,12 +45,9 @@ export function clipFrames(start: number, sampling: ClipSampling): number[] {
   return Array.from({ length: sampling.clipLength }, (_, i) => start + i * sampling.frameStride);
 }
 
-/**
- * The ffmpeg select expression keeping exactly the clip frames, counting n from the
- * first clip's start (which must be a clip start).
- */
-export function clipSelectExpression(sampling: ClipSampling): string {
-  const phase = `mod(n,${sampling.clipSpacing})`;
-  const keepSpan = `lt(${phase},${clipSpan(sampling)})`;
-  return sampling.frameStride === 1 ? keepSpan : `${keepSpan}*not(mod(${phase},${sampling.frameStride}))`;
+/** Every frame some clip uses, ascending: what the frame store keeps. */
+export function usedFrames(starts: readonly number[], sampling: ClipSampling): number[] {
+  const used = new Set<number>();
+  for (const start of starts) for (const frame of clipFrames(start, sampling)) used.add(frame);
+  return [...used].sort((a, b) => a - b);
 }

@@ -79,10 +79,10 @@ export function writeObjectPictures(
   count = 3,
 ): string[] {
   backbone.eval();
-  const { cache } = source;
+  const { store } = source;
   const { width, height } = patchAlignedSize(
-    cache.width,
-    cache.height,
+    store.width,
+    store.height,
     backbone.config.imageSize,
     backbone.config.patchSize,
   );
@@ -90,14 +90,14 @@ export function writeObjectPictures(
   for (let i = 0; i < count; i++) {
     const clip = Math.floor(((i + 0.5) * source.size) / count);
     const bytes = scope(() => {
-      const frames = rgbBatch(cache.readClip(clip), cache.clipLength, cache.height, cache.width, "cpu");
+      const frames = rgbBatch(store.readClip(clip), store.clipLength, store.height, store.width, "cpu");
       const resized = F.interpolate(frames, { size: [height, width], mode: "bilinear" });
       return resized.mul(255).round().clamp(0, 255).to("uint8").permute(0, 2, 3, 1).contiguous();
     });
     const data = bytes.data() as Uint8Array;
     bytes.dispose();
     const frameBytes = width * height * 3;
-    const frames = Array.from({ length: cache.clipLength }, (_, t) =>
+    const frames = Array.from({ length: store.clipLength }, (_, t) =>
       data.slice(t * frameBytes, (t + 1) * frameBytes),
     );
     const overlays = trackedObjectFrames(backbone, frames, width, height, heads, options);

@@ -101,7 +101,7 @@ const cases: [string[], RegExp, Record<string, string>?][] = [
   [["pretrain", "--video", notes], /notes\.txt is not a video ffmpeg can read/],
   [
     ["pretrain", "--video", short, "--out", join(files, "short-run")],
-    /has 5 frames, shorter than one clip \(8 frames\)/,
+    /has 5 frames, shorter than one clip \(481 frames\)/,
   ],
   [["pretrain", "--images", notes], /notes\.txt is a file, not a folder/],
   [["pretrain", "--images", missing], /image folder not found/],

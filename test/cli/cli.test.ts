@@ -72,7 +72,7 @@ test("bad inputs get one line naming the input and the fix, and exit 1", () => {
     [["pretrain", "--images", join(dir, "no-such-folder")], /image folder not found/],
     [["pretrain", "--video", join(dir, "missing.mp4")], /video not found: .*missing\.mp4/],
     [["pretrain", "--video", notes], /is not a video ffmpeg can read/],
-    [["pretrain", "--video", short], /has 5 frames, shorter than one clip \(8 frames\)/],
+    [["pretrain", "--video", short], /has 5 frames, shorter than one clip \(481 frames\)/],
     [["pretrain", "--video", vtest, "--config", join(dir, "none.yaml")], /config file not found/],
     [["pretrain", "--video", vtest, "--config", badConfig], /invalid option --arch/],
     [

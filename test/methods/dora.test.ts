@@ -3,8 +3,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Random } from "../../src/util/random.ts";
-import { chooseHeads, doraConfigSchema, DoraMethod } from "../../src/methods/dora.ts";
-import { manualSeed, rand } from "../../src/torch/index.ts";
+import { chooseHeads, type DoraConfig, doraConfigSchema, DoraMethod } from "../../src/methods/dora.ts";
+import { resolveConfig } from "../../src/pretrain/pretrain.ts";
+import { cat, manualSeed, rand } from "../../src/torch/index.ts";
+import { maxAbsDiff } from "../helpers/python.ts";
 import { readStepResult } from "../../src/train/method.ts";
 
 test("k distinct heads, drawn afresh each step, reproducibly", () => {
@@ -68,4 +70,63 @@ test("configuration errors name the option", () => {
   assert.match(issue({ video: undefined, dataset: "fashion-mnist" }), /DoRA learns from a video's clips/);
   assert.match(issue({ maskedViewSize: 20 }), /maskedViewSize: 20 is not a multiple of the patch size 8/);
   assert.match(issue({ imageSize: 30 }), /imageSize: 30 is not a multiple/);
+});
+
+test("DoRA's defaults are the official command's, and --preset paper spells them out", () => {
+  const defaults = resolveConfig({ method: "dora", video: "clip.mp4" }) as DoraConfig;
+  const paper = resolveConfig({ method: "dora", video: "clip.mp4", preset: "paper" }) as DoraConfig;
+  assert.deepEqual(paper, defaults);
+  assert.deepEqual(
+    [
+      defaults.clipLength,
+      defaults.frameStride,
+      defaults.clipSpacing,
+      defaults.batchSize,
+      defaults.localCrops,
+    ],
+    [8, 60, 1, 16, 6],
+  );
+  assert.equal(defaults.blurProbability, 0.1);
+  assert.equal(defaults.studentView, "same");
+  assert.equal(defaults.maskThreshold, "batch");
+  assert.equal(defaults.officialLossQuirks, true);
+  assert.throws(
+    () => resolveConfig({ method: "dino", preset: "paper" }),
+    /--preset paper is not one onevideo has; use demo/,
+  );
+});
+
+test("clip views: the crops and flip shared by a clip's frames, the teacher's view reused by the student, locals per frame", () => {
+  // Without photometric distortions, identical frames show exactly what geometry they share.
+  const plain = {
+    colorJitterProbability: 0,
+    grayscaleProbability: 0,
+    blurProbability: 0,
+    localBlurProbability: 0,
+  };
+  manualSeed(0);
+  const method = new DoraMethod(
+    doraConfigSchema.parse({ ...tiny, ...plain, clipCropSize: 40, flipProbability: 0.5 }),
+  );
+  const picture = rand([1, 3, 48, 56]);
+  const clip = cat([picture, picture, picture]);
+  const views = method.clipViews(clip, new Random(2));
+  assert.deepEqual(views.teacherView.shape, [3, 3, 32, 32]);
+  for (const t of [1, 2]) {
+    assert.equal(
+      maxAbsDiff(views.teacherView.narrow(0, t, 1), views.teacherView.narrow(0, 0, 1)),
+      0,
+      `frame ${t}`,
+    );
+  }
+  assert.equal(maxAbsDiff(views.studentView, views.teacherView), 0, "the student's view is the teacher's");
+  assert.deepEqual(views.locals[0].shape, [3, 3, 16, 16]);
+  const local = views.locals[0];
+  assert.ok(
+    maxAbsDiff(local.narrow(0, 1, 1), local.narrow(0, 0, 1)) > 1e-3,
+    "each frame's local crop is its own",
+  );
+  const second = new DoraMethod(doraConfigSchema.parse({ ...tiny, clipCropSize: 40, studentView: "second" }));
+  const other = second.clipViews(clip, new Random(2));
+  assert.ok(maxAbsDiff(other.studentView, other.teacherView) > 1e-3, "the paper's variant distorts again");
 });

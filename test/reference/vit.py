@@ -23,13 +23,14 @@ class Attention(nn.Module):
         self.qkv = nn.Linear(dim, dim * 3, bias=qkv_bias)
         self.proj = nn.Linear(dim, dim)
 
-    def forward(self, x):
+    def forward(self, x, track=False):
         b, n, c = x.shape
         qkv = self.qkv(x).reshape(b, n, 3, self.heads, c // self.heads).permute(2, 0, 3, 1, 4)
         q, k, v = qkv[0], qkv[1], qkv[2]
         attn = (q @ k.transpose(-2, -1)) * (c // self.heads) ** -0.5
         attn = attn.softmax(dim=-1)
-        return self.proj((attn @ v).transpose(1, 2).reshape(b, n, c))
+        out = self.proj((attn @ v).transpose(1, 2).reshape(b, n, c))
+        return (out, attn, q, k) if track else out
 
 
 class Mlp(nn.Module):
@@ -51,9 +52,13 @@ class Block(nn.Module):
         self.norm2 = nn.LayerNorm(dim, eps=eps)
         self.mlp = Mlp(dim, int(dim * mlp_ratio))
 
-    def forward(self, x):
-        x = x + self.attn(self.norm1(x))
-        return x + self.mlp(self.norm2(x))
+    def forward(self, x, track=False):
+        if not track:
+            x = x + self.attn(self.norm1(x))
+            return x + self.mlp(self.norm2(x))
+        y, attn, q, k = self.attn(self.norm1(x), track=True)
+        x = x + y
+        return x + self.mlp(self.norm2(x)), attn, q, k
 
 
 class VisionTransformer(nn.Module):
@@ -87,3 +92,15 @@ class VisionTransformer(nn.Module):
             tokens = block(tokens)
         tokens = self.norm(tokens)
         return tokens[:, 0], tokens[:, 1:]
+
+    def forward_track(self, x):
+        """The [CLS] feature and patch tokens (normalised), and the last block's attention, queries
+        and keys [b, heads, tokens, head dim], as DoRA's teacher hands them to its tracker."""
+        b, _, h, w = x.shape
+        tokens = torch.cat((self.cls_token.expand(b, -1, -1), self.patch_embed(x)), dim=1)
+        tokens = tokens + self.position_embedding(h, w)
+        for block in self.blocks[:-1]:
+            tokens = block(tokens)
+        tokens, attn, q, k = self.blocks[-1](tokens, track=True)
+        tokens = self.norm(tokens)
+        return tokens[:, 0], tokens[:, 1:], attn, q, k

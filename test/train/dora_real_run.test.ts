@@ -12,7 +12,7 @@ import { rgbBatch } from "../../src/data/frame_source.ts";
 import { loadEncoder } from "../../src/eval/encoder.ts";
 import { discoverInClips } from "../../src/discovery/clip_discovery.ts";
 import { cat, F } from "../../src/torch/index.ts";
-import { FrameCache } from "../../src/video/frame_cache.ts";
+import { FrameStore } from "../../src/video/frame_store.ts";
 import { scratchDir } from "../helpers/videos.ts";
 
 test("DoRA on vtest.avi: the loss falls and the masks track the content", async () => {
@@ -45,7 +45,7 @@ test("DoRA on vtest.avi: the loss falls and the masks track the content", async 
 
   // The trained teacher on one real clip, and on its first frame repeated.
   const { backbone } = loadEncoder(run);
-  const cache = await FrameCache.open(config.video!, {
+  const cache = await FrameStore.open(config.video!, {
     shortSide: Math.round(config.imageSize * 1.15),
     sampling: { clipLength: 4, frameStride: 2, clipSpacing: 200 },
     cacheRoot: join(dir, "cache"),

@@ -14,7 +14,7 @@ import { Random } from "../../src/util/random.ts";
 import { createVaderEncoder, type VaderConfig } from "../../src/methods/vader.ts";
 import type { DenseEncoder } from "../../src/models/dense.ts";
 import { manualSeed, noGrad, readSafetensors, type Tensor } from "../../src/torch/index.ts";
-import { FrameCache } from "../../src/video/frame_cache.ts";
+import { FrameStore } from "../../src/video/frame_store.ts";
 import { scratchDir, vtest } from "../helpers/videos.ts";
 
 /**
@@ -85,7 +85,7 @@ test("VADeR on vtest.avi: the loss falls and matched points grow apart from the 
   assert.ok(late < early - 0.1, `mean loss ${early.toFixed(3)} at steps 10-40, ${late.toFixed(3)} after 110`);
 
   // Held-out frames (the run's clips start every 8 frames; these are frames 3, 100, ...).
-  const cache = await FrameCache.open(vtest, {
+  const cache = await FrameStore.open(vtest, {
     shortSide: 74,
     sampling: { clipLength: 1, frameStride: 1, clipSpacing: 97 },
     cacheRoot: join(dir, "cache"),

@@ -1,12 +1,12 @@
-// Probing, decoding, clip sampling and the frame cache, on real and generated videos.
+// Probing, decoding, clip sampling and the frame store, on real and generated videos.
 import assert from "node:assert/strict";
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { epochOrder } from "../../src/util/random.ts";
-import { clipFrames, clipStarts } from "../../src/video/clips.ts";
+import { clipFrames, clipStarts, usedFrames } from "../../src/video/clips.ts";
 import { decodeFrames, scaledSize } from "../../src/video/decode.ts";
-import { FrameCache } from "../../src/video/frame_cache.ts";
+import { FrameStore } from "../../src/video/frame_store.ts";
 import { probeVideo } from "../../src/video/probe.ts";
 import { megamind, scratchDir, syntheticVideo, tree, vtest } from "../helpers/videos.ts";
 
@@ -54,13 +54,18 @@ test("decoding yields every frame at the asked size, and seeking lands on the ex
   assert.deepEqual(selected[9], all[61]);
 });
 
-test("clip sampling: starts every S frames, clips inside the video, a seeded order per epoch", () => {
+test("clip sampling as DoRA's loader: T frames a stride apart, n - T x stride starts, a seeded order per epoch", () => {
   const sampling = { clipLength: 8, frameStride: 2, clipSpacing: 60 };
-  const starts = clipStarts(200, sampling);
-  assert.deepEqual(starts, [0, 60, 120, 180]);
+  assert.deepEqual(clipStarts(200, sampling), [0, 60, 120, 180]);
   assert.deepEqual(clipFrames(180, sampling), [180, 182, 184, 186, 188, 190, 192, 194]);
-  assert.deepEqual(clipStarts(195, sampling), [0, 60, 120, 180]);
-  assert.deepEqual(clipStarts(194, sampling), [0, 60, 120]);
+  assert.deepEqual(clipStarts(197, sampling), [0, 60, 120, 180]);
+  assert.deepEqual(clipStarts(196, sampling), [0, 60, 120], "DoRA's length: 196 - 16 = 180 starts below 180");
+  // DoRA's own sampling: every frame starts a clip of 8 frames 60 apart.
+  const official = { clipLength: 8, frameStride: 60, clipSpacing: 1 };
+  const starts = clipStarts(1000, official);
+  assert.equal(starts.length, 1000 - 8 * 60);
+  assert.deepEqual(clipFrames(starts.at(-1)!, official), [519, 579, 639, 699, 759, 819, 879, 939]);
+  assert.deepEqual(usedFrames(starts, official).length, 940, "frames 0 .. 939, each once");
   const order = epochOrder(50, 7, 0);
   assert.deepEqual(
     [...order].sort((a, b) => a - b),
@@ -69,47 +74,97 @@ test("clip sampling: starts every S frames, clips inside the video, a seeded ord
   assert.deepEqual(epochOrder(50, 7, 0), order, "same seed and epoch, same order");
   assert.notDeepEqual(epochOrder(50, 7, 1), order, "a new epoch reshuffles");
   assert.notDeepEqual(epochOrder(50, 8, 0), order, "a new seed reshuffles");
-  assert.throws(() => clipStarts(10, sampling), /has 10 frames, shorter than one clip \(15 frames\)/);
+  assert.throws(() => clipStarts(16, sampling), /has 16 frames, shorter than one clip \(17 frames\)/);
   assert.throws(
     () => clipStarts(100, { ...sampling, clipLength: 0 }),
     /clipLength must be a positive integer/,
   );
 });
 
-test("the frame cache holds exactly the clip frames, built by parallel workers, and is reused", async () => {
+test("the frame store holds each used frame once, built by parallel workers in segments, and is reused", async () => {
   const info = await probeVideo(vtest);
   const size = scaledSize(info.width, info.height, 32);
   const all = await collect(decodeFrames(vtest, { ...size, fps: info.fps }));
   for (const sampling of [
-    { clipLength: 8, frameStride: 1, clipSpacing: 60 }, // ffmpeg drops the unused frames
+    { clipLength: 8, frameStride: 1, clipSpacing: 60 }, // ffmpeg passes on only the used frames
     { clipLength: 4, frameStride: 3, clipSpacing: 7 }, // overlapping clips
+    { clipLength: 8, frameStride: 60, clipSpacing: 1 }, // DoRA's: every frame, used by up to 8 clips
   ]) {
     let progress = 0;
-    const cache = await FrameCache.open(vtest, {
+    let planned = 0;
+    const store = await FrameStore.open(vtest, {
       shortSide: 32,
       sampling,
       cacheRoot: join(dir, "cache"),
       workers: 3,
+      segmentFrames: 100,
+      onPlan: (plan) => (planned = plan.frames),
       onProgress: (done) => (progress = done),
     });
     const starts = clipStarts(795, sampling);
-    assert.equal(cache.clipCount, starts.length);
-    assert.equal(progress, starts.length);
+    const used = usedFrames(starts, sampling);
+    assert.equal(store.clipCount, starts.length);
+    assert.equal(store.frameCount, used.length);
+    assert.equal(planned, used.length);
+    assert.equal(progress, used.length);
+    assert.equal(
+      statSync(join(store.directory, "frames.u8")).size,
+      used.length * store.frameBytes,
+      "each frame once",
+    );
     for (const clip of [0, 1, Math.floor(starts.length / 2), starts.length - 1]) {
-      const frames = cache.readClip(clip);
+      const frames = store.readClip(clip);
       clipFrames(starts[clip], sampling).forEach((frame, position) => {
-        const stored = frames.subarray(position * cache.frameBytes, (position + 1) * cache.frameBytes);
+        const stored = frames.subarray(position * store.frameBytes, (position + 1) * store.frameBytes);
         assert.deepEqual(stored, all[frame], `clip ${clip}, frame ${frame}`);
       });
     }
     const started = performance.now();
-    const reopened = await FrameCache.open(vtest, { shortSide: 32, sampling, cacheRoot: join(dir, "cache") });
-    assert.equal(reopened.directory, cache.directory);
+    const reopened = await FrameStore.open(vtest, { shortSide: 32, sampling, cacheRoot: join(dir, "cache") });
+    assert.equal(reopened.directory, store.directory);
     assert.ok(performance.now() - started < 2000, "reopening must not decode again");
-    assert.throws(() => cache.readClip(starts.length), /does not exist/);
-    cache.close();
+    assert.throws(() => store.readClip(starts.length), /does not exist/);
+    store.close();
     reopened.close();
   }
+});
+
+test("a build that was stopped resumes at its first unfinished segment; a store that cannot fit is refused", async () => {
+  const sampling = { clipLength: 8, frameStride: 60, clipSpacing: 1 };
+  const cacheRoot = join(dir, "resumed");
+  const options = { shortSide: 24, sampling, cacheRoot, workers: 1, segmentFrames: 100 };
+  // The first build dies after 250 frames, as if killed: 2 of its 100-frame segments are done.
+  await assert.rejects(
+    FrameStore.open(vtest, {
+      ...options,
+      onProgress: (done) => {
+        if (done === 250) throw new Error("killed");
+      },
+    }),
+    /killed/,
+  );
+  let first = -1;
+  const store = await FrameStore.open(vtest, {
+    ...options,
+    onProgress: (done) => {
+      if (first < 0) first = done;
+    },
+  });
+  assert.equal(first, 200, "the two finished segments are not decoded again");
+  const info = await probeVideo(vtest);
+  const all = await collect(
+    decodeFrames(vtest, { ...scaledSize(info.width, info.height, 24), fps: info.fps }),
+  );
+  for (const frame of [0, 150, 250, 734])
+    assert.deepEqual(store.readFrames([frame]), all[frame], `frame ${frame}`);
+  store.close();
+  // 795 frames at a short side of 100,000 pixels fit no disk.
+  const huge = { shortSide: 100_000, sampling, cacheRoot: join(dir, "huge") };
+  await assert.rejects(
+    FrameStore.open(vtest, huge),
+    /the frame store of .*vtest\.avi needs .* GB \(735 frames of \d+x100000\) and .* has .* free; lower --frame-short-side \(now 100000\) or give --cache-dir on a larger disk/,
+  );
+  assert.deepEqual(readdirSync(join(dir, "huge")), [], "nothing is left behind");
 });
 
 test("bad videos are one clear error each", async () => {
@@ -125,8 +180,8 @@ test("bad videos are one clear error each", async () => {
   await assert.rejects(probeVideo(empty), /is empty \(0 bytes\)/);
   await assert.rejects(probeVideo(notVideo), /is not a video ffmpeg can read/);
   await assert.rejects(
-    FrameCache.open(short, { shortSide: 32, sampling, cacheRoot }),
-    /has 5 frames, shorter than one clip \(8 frames\)/,
+    FrameStore.open(short, { shortSide: 32, sampling, cacheRoot }),
+    /has 5 frames, shorter than one clip \(9 frames\)/,
   );
   const locked = join(dir, "locked");
   mkdirSync(locked);
@@ -134,7 +189,7 @@ test("bad videos are one clear error each", async () => {
   const asRoot = process.getuid?.() === 0; // root writes anywhere: use a path under a file instead
   const unwritable = asRoot ? join(notVideo, "cache") : locked;
   await assert.rejects(
-    FrameCache.open(vtest, { shortSide: 32, sampling, cacheRoot: unwritable }),
-    /cannot write the frame cache under .* set ONEVIDEO_CACHE or --cache-dir/,
+    FrameStore.open(vtest, { shortSide: 32, sampling, cacheRoot: unwritable }),
+    /cannot write the frame store under .* set ONEVIDEO_CACHE or --cache-dir/,
   );
 });
