@@ -2,6 +2,8 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { InputError, requireFile } from "../errors.ts";
+import { scope, tensor } from "../torch/index.ts";
+import { evaluationView } from "./evaluation_view.ts";
 import type { RgbImage } from "./frame_source.ts";
 
 /** The pixel size of an image file. */
@@ -92,14 +94,18 @@ export function readJpegs(paths: readonly string[], size: { width: number; heigh
   }));
 }
 
-/** DINO's evaluation view of an image: the short side resized to size * 256/224, the centre size x size. */
+/** DINO's evaluation view of an image file (see evaluation_view.ts), as RGB bytes. */
 export function readCenterCrop(path: string, size: number): RgbImage {
-  const { width, height } = imageSize(path);
-  const short = Math.round((size * 256) / 224);
-  const scaled =
-    width <= height
-      ? { width: short, height: Math.max(short, Math.round((height * short) / width)) }
-      : { width: Math.max(short, Math.round((width * short) / height)), height: short };
-  const filter = `scale=${scaled.width}:${scaled.height}:flags=bilinear,crop=${size}:${size}`;
-  return decodeImage(path, filter, size, size);
+  const original = readImage(path);
+  const view = scope(() => {
+    const { width, height, data } = original;
+    const images = tensor(data, { shape: [1, height, width, 3] })
+      .permute(0, 3, 1, 2)
+      .float()
+      .div(255);
+    return evaluationView(images, size).mul(255).round().to("uint8").permute(0, 2, 3, 1).contiguous();
+  });
+  const data = view.data() as Uint8Array;
+  view.dispose();
+  return { width: size, height: size, data };
 }

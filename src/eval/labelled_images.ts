@@ -1,6 +1,12 @@
 // Labelled image sets for the frozen-feature evaluations: Fashion-MNIST's IDX files or an
 // ImageFolder tree, each loadable in batches at the encoder's input size.
-import { fashionMnistBatch, loadFashionMnist } from "../data/fashion_mnist.ts";
+import { evaluationView } from "../data/evaluation_view.ts";
+import {
+  type FashionMnist,
+  fashionMnistBatch,
+  fashionMnistSide,
+  loadFashionMnist,
+} from "../data/fashion_mnist.ts";
 import { rgbBatch } from "../data/frame_source.ts";
 import { readCenterCrop } from "../data/image_file.ts";
 import { listImageFolder } from "../data/image_folder.ts";
@@ -24,6 +30,16 @@ function spread(total: number, limit: number | undefined): number[] {
   return Array.from({ length: limit }, (_, i) => Math.floor((i * total) / limit));
 }
 
+/** The samples `indices` of a set, as a set of their own. */
+function subset(set: FashionMnist, indices: number[]): FashionMnist {
+  const pixels = fashionMnistSide * fashionMnistSide;
+  const images = new Uint8Array(indices.length * pixels);
+  indices.forEach((index, i) =>
+    images.set(set.images.subarray(index * pixels, (index + 1) * pixels), i * pixels),
+  );
+  return { ...set, images, labels: set.labels.subarray(0, indices.length), count: indices.length };
+}
+
 export function fashionMnistImages(split: "train" | "test", limit?: number): LabelledImages {
   const set = loadFashionMnist(split);
   const chosen = spread(set.count, limit);
@@ -34,14 +50,12 @@ export function fashionMnistImages(split: "train" | "test", limit?: number): Lab
     classNames: set.classNames,
     load(start, n, size) {
       // Contiguous runs are the common case (no limit); a spread subset is gathered row by row.
-      if (chosen.length === set.count) return fashionMnistBatch(set, start, n, size);
-      const pixels = 28 * 28;
-      const images = new Uint8Array(n * pixels);
-      for (let i = 0; i < n; i++) {
-        const index = chosen[start + i];
-        images.set(set.images.subarray(index * pixels, (index + 1) * pixels), i * pixels);
-      }
-      return fashionMnistBatch({ ...set, images, labels: set.labels.subarray(0, n), count: n }, 0, n, size);
+      const originals =
+        chosen.length === set.count
+          ? fashionMnistBatch(set, start, n, fashionMnistSide)
+          : fashionMnistBatch(subset(set, chosen.slice(start, start + n)), 0, n, fashionMnistSide);
+      using images = originals;
+      return evaluationView(images, size);
     },
   };
 }

@@ -141,6 +141,8 @@ export interface InterpolateOptions {
   scaleFactor?: number | [number, number];
   mode?: "nearest" | "bilinear" | "bicubic" | "area";
   alignCorners?: boolean;
+  /** Bilinear and bicubic: widen the filter when shrinking, as PIL does (torch's antialias=True). */
+  antialias?: boolean;
 }
 
 /** Resizes a [N, C, H, W] batch, as torch.nn.functional.interpolate. */
@@ -159,7 +161,11 @@ export function interpolate(input: Tensor, options: InterpolateOptions): Tensor 
     return adaptiveAvgPool2d(input, target as [number, number]);
   }
   if (mode === "nearest") return callTensor("aten::upsample_nearest2d.vec", input, size, scale);
-  const op = mode === "bilinear" ? "aten::upsample_bilinear2d.vec" : "aten::upsample_bicubic2d.vec";
+  const op = options.antialias
+    ? `aten::_upsample_${mode}2d_aa.vec`
+    : mode === "bilinear"
+      ? "aten::upsample_bilinear2d.vec"
+      : "aten::upsample_bicubic2d.vec";
   return callTensor(op, input, size, options.alignCorners ?? false, scale);
 }
 
