@@ -43,24 +43,43 @@ export function evaluationSize(
     : { width: roundDown(Math.floor((shortSide * width) / height)), height: shortSide };
 }
 
-/** Nearest-neighbour resize of an id mask (pixel centres, as PIL's NEAREST). */
+/**
+ * The source index of each output pixel in PIL's NEAREST resize (ImagingScaleAffine): the
+ * pixel centre walked in steps of size / outputs in double precision, then truncated. The
+ * walk's rounding decides the ties that an exact centre rule would break the other way.
+ */
+function nearestSources(size: number, outputs: number): Int32Array {
+  const step = size / outputs;
+  const sources = new Int32Array(outputs);
+  let position = step * 0.5;
+  for (let i = 0; i < outputs; i++) {
+    sources[i] = Math.min(size - 1, Math.trunc(position));
+    position += step;
+  }
+  return sources;
+}
+
+/** Nearest-neighbour resize of an id mask, exactly as PIL's Image.resize(size, NEAREST). */
 export function resizeMask(mask: IndexMask, width: number, height: number): IndexMask {
   const data = new Uint8Array(width * height);
+  const columns = nearestSources(mask.width, width);
+  const rows = nearestSources(mask.height, height);
   for (let y = 0; y < height; y++) {
-    const sy = Math.min(mask.height - 1, Math.floor(((y + 0.5) * mask.height) / height));
-    for (let x = 0; x < width; x++) {
-      const sx = Math.min(mask.width - 1, Math.floor(((x + 0.5) * mask.width) / width));
-      data[y * width + x] = mask.data[sy * mask.width + sx];
-    }
+    for (let x = 0; x < width; x++) data[y * width + x] = mask.data[rows[y] * mask.width + columns[x]];
   }
   return { width, height, data };
 }
 
-/** One-hot labels [C, h*w] of an id mask with C = objects + 1 (void counts as background). */
-function oneHot(mask: IndexMask, classes: number): Tensor {
+/**
+ * One-hot labels [C, h*w] of the first frame's mask on the patch grid, as DINO's to_one_hot
+ * builds them: C = its largest id + 1, so a void id (255) there is a class of its own, which
+ * propagation may predict like any object.
+ */
+export function oneHot(mask: IndexMask): Tensor {
+  const classes = mask.data.reduce((largest, id) => Math.max(largest, id), 0) + 1;
   const values = new Float32Array(classes * mask.data.length);
   mask.data.forEach((id, index) => {
-    values[(id < classes ? id : 0) * mask.data.length + index] = 1;
+    values[id * mask.data.length + index] = 1;
   });
   return tensor(values, { shape: [classes, mask.data.length] });
 }
@@ -128,16 +147,13 @@ export function segmentSequence(
   const original = { width: first.width, height: first.height };
   const size = evaluationSize(first.width, first.height, settings.shortSide, encoder.patchSize);
   const grid = { rows: size.height / encoder.patchSize, cols: size.width / encoder.patchSize };
-  let objects = 0;
-  for (const id of first.data) if (id !== 255 && id > objects) objects = id;
-  const classes = objects + 1;
   mkdirSync(out, { recursive: true });
   writeIndexMask(join(out, `${names[0]}.png`), first);
   const mask =
     settings.neighborhood > 0 ? keep(neighborhoodMask(grid.rows, grid.cols, settings.neighborhood)) : null;
   const firstFrame: LabelledFrame = {
     features: patchFeatures(encoder, readImage(join(imageDir, frames[0]), size)),
-    labels: oneHot(resizeMask(first, grid.cols, grid.rows), classes),
+    labels: oneHot(resizeMask(first, grid.cols, grid.rows)),
   };
   const recent: LabelledFrame[] = [];
   try {

@@ -1,16 +1,18 @@
 // Label propagation: a hand-worked case, agreement with a direct python3-torch version of
 // DINO's procedure, and a static sequence through the whole DAVIS pipeline (J&F = 1).
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { test } from "node:test";
 import { scoreDavis } from "../../src/eval/davis_score.ts";
 import { vitDenseFeatures } from "../../src/eval/dense_features.ts";
 import { dinoPropagation, neighborhoodMask, propagateLabels } from "../../src/eval/label_propagation.ts";
-import { evaluationSize, resizeMask, segmentSequence } from "../../src/eval/video_segmentation.ts";
+import { evaluationSize, oneHot, resizeMask, segmentSequence } from "../../src/eval/video_segmentation.ts";
 import type { VisionTransformer } from "../../src/models/vit.ts";
 import { eye, F, randn, tensor, zeros } from "../../src/torch/index.ts";
-import { maxAbsDiff, runTorch } from "../helpers/python.ts";
+import { maxAbsDiff, referencePython, runTorch } from "../helpers/python.ts";
 import { scratchDir } from "../helpers/videos.ts";
+import { readIndexMask } from "../../src/data/davis.ts";
 import { paint, writeStaticDavis } from "../helpers/davis_fixture.ts";
 
 test("neighbourhood mask keeps sources within the radius on both axes", () => {
@@ -95,6 +97,54 @@ test("nearest resize of an id mask samples pixel centres", () => {
   assert.deepEqual([...resizeMask(resizeMask(mask, 8, 4), 4, 2).data], [...mask.data]);
 });
 
+test("the id-mask resize is PIL's NEAREST to the pixel, ties included, shrinking and enlarging", () => {
+  const sizes: [number, number, number, number][] = [
+    [854, 480, 104, 60], // DAVIS 480p to ViT-S/8's grid at 480
+    [8, 6, 6, 4], // exact centres: PIL's walk rounds some down
+    [12, 9, 8, 7],
+    [2, 3, 5, 7], // enlarging
+    [97, 61, 13, 11],
+  ];
+  for (const [width, height, outWidth, outHeight] of sizes) {
+    // Each pixel holds its column (row in the second mask), so the result tells its sources.
+    const columns = {
+      width,
+      height,
+      data: Uint8Array.from({ length: width * height }, (_, i) => (i % width) % 256),
+    };
+    const rows = {
+      width,
+      height,
+      data: Uint8Array.from({ length: width * height }, (_, i) => Math.floor(i / width) % 256),
+    };
+    for (const mask of [columns, rows]) {
+      const ours = resizeMask(mask, outWidth, outHeight);
+      const theirs = execFileSync(
+        referencePython,
+        [
+          "-c",
+          `import sys, numpy as np
+from PIL import Image
+a = np.frombuffer(sys.stdin.buffer.read(), dtype=np.uint8).reshape(${height}, ${width})
+sys.stdout.buffer.write(np.asarray(Image.fromarray(a, mode="L").resize((${outWidth}, ${outHeight}), 0)).tobytes())`,
+        ],
+        { input: Buffer.from(mask.data) },
+      );
+      assert.deepEqual([...ours.data], [...theirs], `${width}x${height} -> ${outWidth}x${outHeight}`);
+    }
+  }
+});
+
+test("void (255) in the first frame is a class of its own, as DINO's one-hot makes it", () => {
+  const labels = oneHot(paint(4, 2, [1, 0, 0, 0, 1], [255, 3, 0, 3, 1]));
+  assert.deepEqual(labels.shape, [256, 8]);
+  const values = labels.toArray();
+  assert.equal(values[255 * 8 + 3], 1, "pixel 3 is void");
+  assert.equal(values[0 * 8 + 3], 0, "not background");
+  assert.equal(values[1 * 8 + 0], 1);
+  assert.deepEqual(oneHot(paint(2, 1, [2, 1, 0, 1, 0])).shape, [3, 2], "ids 0 .. largest");
+});
+
 test("a static sequence propagates its first mask unchanged: J = F = 1", () => {
   const dir = scratchDir();
   const root = writeStaticDavis(dir);
@@ -118,4 +168,27 @@ test("a static sequence propagates its first mask unchanged: J = F = 1", () => {
   assert.equal(score.J, 1);
   assert.equal(score.F, 1);
   assert.equal(score.JF, 1);
+});
+
+test("void pixels of the first frame propagate as void (255), as DINO's script carries them", () => {
+  const dir = scratchDir();
+  const root = writeStaticDavis(dir, paint(64, 48, [1, 0, 8, 63, 23], [255, 0, 40, 63, 47]));
+  const grid = 8 * 6;
+  const backbone = {
+    config: { imageSize: 48 },
+    forward: () => ({ cls: zeros([1, grid]), patchTokens: eye(grid).unsqueeze(0) }),
+  } as unknown as VisionTransformer;
+  const encoder = vitDenseFeatures({
+    backbone,
+    architecture: "vit_tiny",
+    patchSize: 8,
+    device: "cpu",
+    source: "grid",
+  });
+  const out = join(dir, "pred", "still");
+  segmentSequence(encoder, root, "still", out, { ...dinoPropagation, shortSide: 48 });
+  const predicted = readIndexMask(join(out, "00002.png"));
+  assert.equal(predicted.data[44 * 64 + 10], 255, "the void rows stay void");
+  assert.equal(predicted.data[12 * 64 + 10], 1);
+  assert.equal(predicted.data[30 * 64 + 10], 0);
 });

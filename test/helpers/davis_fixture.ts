@@ -49,13 +49,15 @@ export function writeDavisFixture(dir: string): { gt: string; pred: string } {
  * upsampling of patch labels rounds the corners of a square off (a corner pixel gets
  * 0.56^2 < 1/2 of its object), a band has none.
  */
-export function writeStaticDavis(dir: string): string {
+export function writeStaticDavis(
+  dir: string,
+  truth = paint(64, 48, [1, 0, 8, 63, 23], [2, 0, 32, 63, 39]),
+): string {
   const root = join(dir, "davis");
   const images = join(root, "JPEGImages", "480p", "still");
   const annotations = join(root, "Annotations", "480p", "still");
   mkdirSync(images, { recursive: true });
   mkdirSync(annotations, { recursive: true });
-  const truth = paint(64, 48, [1, 0, 8, 63, 23], [2, 0, 32, 63, 39]);
   for (let frame = 0; frame < 4; frame++) {
     const name = String(frame).padStart(5, "0");
     execFileSync("ffmpeg", [

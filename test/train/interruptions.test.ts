@@ -32,6 +32,7 @@ const options = {
   batchSize: 4,
   clipLength: 4,
   clipSpacing: 4,
+  frameStride: 1,
   warmupEpochs: 0,
   steps,
   logEvery: 1,

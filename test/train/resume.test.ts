@@ -23,6 +23,7 @@ function config(method: MethodName, out: string) {
     steps: 6,
     clipLength: 4,
     clipSpacing: 4,
+    frameStride: 1,
     warmupEpochs: 0,
     checkpointEvery: 100,
     logEvery: 1,
