@@ -107,3 +107,14 @@ export function randomResizedCrops(
   });
   return { crops: cropAndResize(images, boxes, options.size), boxes };
 }
+
+/**
+ * A box cut out of one image [1, C, H, W] at whole pixels and resized to size x size, as
+ * torchvision's RandomResizedCrop does it (bilinear, antialiased when it shrinks), mirrored
+ * when the box is flipped.
+ */
+export function resizedCrop(image: Tensor, box: CropBox, size: number): Tensor {
+  using cut = image.narrow(2, box.top, box.height).narrow(3, box.left, box.width);
+  using resized = F.interpolate(cut, { size: [size, size], mode: "bilinear", alignCorners: false, antialias: true });
+  return box.flipped ? resized.flip(3) : resized.view(...resized.shape);
+}

@@ -3,7 +3,6 @@ import { z } from "zod";
 import { checkpointOption, deviceOption, seedOption } from "../options.ts";
 import { pickDevice } from "../torch/index.ts";
 import { defineCommand } from "./command.ts";
-import { randomResizedCrops } from "../augment/crop.ts";
 import { Random } from "../util/random.ts";
 import { loadEncoder } from "../eval/encoder.ts";
 import { type LabelledImages, labelledImageOptions, openLabelledImages } from "../eval/labelled_images.ts";
@@ -31,10 +30,11 @@ export const linearOptions = {
   lr: z.number().positive().optional().describe("base learning rate (default DINO's 0.001 * batch / 256)"),
   momentum: z.number().min(0).max(1).default(0.9).describe("SGD momentum"),
   weightDecay: z.number().min(0).default(0).describe("L2 weight decay"),
-  augment: z
+  cachedFeatures: z
     .boolean()
     .default(false)
-    .describe("recompute train features every epoch on random resized crops + flips"),
+    .describe("not DINO's protocol: train on the evaluation view's features, computed once (fast on a CPU)"),
+  valEvery: z.number().int().positive().default(1).describe("epochs between test evaluations (DINO's val_freq 1)"),
   seed: seedOption.describe("seeds the classifier, the sample order and the crops"),
   device: deviceOption,
 };
@@ -45,16 +45,16 @@ export const command = defineCommand({
     "onevideo eval linear --checkpoint <run|file> (--dataset fashion-mnist | --train <dir> --test <dir>)",
   options: linearOptions,
   notes: [
-    "A linear layer (weights normal(0, 0.01), bias 0) is trained with cross-entropy by SGD on the",
-    "frozen encoder's features, its learning rate decayed to 0 by a cosine over the epochs.",
-    "Test images are always the evaluation view (resize and centre crop). By default the train",
-    "images are too: their features are computed once and cached, and the epochs run on the cache,",
-    "which is fast on a CPU. --augment trains as DINO does: every epoch recomputes the train",
-    "features on random resized crops (scale 0.08-1, of that view rather than the whole original)",
-    "with random horizontal flips, re-reading every train image and running the backbone over",
-    "the train set once per epoch: about --epochs times slower, meant for a GPU.",
+    "DINO's protocol (eval_linear.py): a linear layer (weights normal(0, 0.01), bias 0) trained",
+    "with cross-entropy by SGD on the frozen encoder's features, its learning rate decayed to 0 by",
+    "a cosine over the epochs. Every epoch the train images are new random resized crops (scale",
+    "0.08-1) of the original images with random flips, through the backbone again; the test set",
+    "is the evaluation view (Resize to 256/224 of the size, bicubic, and the centre crop), scored",
+    "every --val-every epochs. That is meant for a GPU; --cached-features trains on the train",
+    "images' evaluation view instead, whose features are computed once: fast, and not the protocol.",
     "",
-    "Prints one JSON line: top-1 accuracy (%), and top-5 with at least 5 classes (else null).",
+    "Prints one JSON line: the best top-1 (%) over the evaluations, as DINO reports it, with its",
+    "epoch and top-5 (null under 5 classes), and the last epoch's top-1.",
   ],
   run(options) {
     const [train, test] = openLabelledImages(options);
@@ -73,19 +73,12 @@ export const command = defineCommand({
     const features = (set: LabelledImages, load = (start: number, n: number) => set.load(start, n, size)) =>
       probeFeatureSet(encoder, set.count, options.batchSize, load, featureOptions);
     const crops = new Random(options.seed);
-    const cropOptions = { size, scale: [0.08, 1] as [number, number], flipProbability: 0.5 };
-    const trainFeatures = options.augment
-      ? () =>
-          features(
-            train,
-            (start, n) => randomResizedCrops(train.load(start, n, size), cropOptions, crops).crops,
-          )
-      : features(train);
+    const trainFeatures = options.cachedFeatures
+      ? features(train)
+      : () => features(train, (start, n) => train.loadTrainView(start, n, size, crops));
     using testFeatures = features(test);
-    const progress = process.stderr.isTTY
-      ? (epoch: number, loss: number) =>
-          process.stderr.write(`\repoch ${epoch + 1}/${options.epochs} loss ${loss.toFixed(4)} `)
-      : undefined;
+    let best = { top1: -1, top5: null as number | null, epoch: 0 };
+    let last = best;
     const probe = trainLinearProbe({
       trainFeatures,
       trainLabels: train.labels,
@@ -97,23 +90,36 @@ export const command = defineCommand({
       weightDecay: options.weightDecay,
       seed: options.seed,
       device,
-      onEpoch: progress,
+      onEpoch: (epoch, loss, classifier) => {
+        const evaluated = (epoch + 1) % options.valEvery === 0 || epoch === options.epochs - 1;
+        if (evaluated) {
+          const { top1, top5 } = probeAccuracy(classifier, testFeatures, test.labels, options.batchSize);
+          last = { top1, top5, epoch: epoch + 1 };
+          if (top1 > best.top1) best = last;
+        }
+        if (process.stderr.isTTY) {
+          process.stderr.write(
+            `\repoch ${epoch + 1}/${options.epochs} loss ${loss.toFixed(4)}  best top-1 ${best.top1.toFixed(2)} `,
+          );
+        }
+      },
     });
-    if (progress) process.stderr.write("\n");
+    if (process.stderr.isTTY) process.stderr.write("\n");
     if (typeof trainFeatures !== "function") trainFeatures.dispose();
-    const { top1, top5 } = probeAccuracy(probe.classifier, testFeatures, test.labels, options.batchSize);
     console.log(
       JSON.stringify({
         checkpoint: encoder.source,
         train: train.name,
         test: test.name,
         epochs: options.epochs,
-        top1,
-        top5,
+        top1: best.top1,
+        top5: best.top5,
+        bestEpoch: best.epoch,
+        lastTop1: last.top1,
         size,
         blocks: options.blocks,
         avgpool: options.avgpool,
-        augment: options.augment,
+        cachedFeatures: options.cachedFeatures,
         dim,
         batchSize: options.batchSize,
         lr: probe.lr,

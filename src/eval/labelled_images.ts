@@ -8,10 +8,12 @@ import {
   loadFashionMnist,
 } from "../data/fashion_mnist.ts";
 import { rgbBatch } from "../data/frame_source.ts";
-import { readCenterCrop } from "../data/image_file.ts";
+import { readCenterCrop, readImage } from "../data/image_file.ts";
 import { listImageFolder } from "../data/image_folder.ts";
 import { z } from "zod";
-import type { Tensor } from "../torch/index.ts";
+import { resizedCrop, sampleCropBox } from "../augment/crop.ts";
+import { cat, scope, type Tensor } from "../torch/index.ts";
+import type { Random } from "../util/random.ts";
 import { InputError } from "../errors.ts";
 
 export interface LabelledImages {
@@ -19,8 +21,26 @@ export interface LabelledImages {
   count: number;
   labels: number[];
   classNames: readonly string[];
-  /** Images start .. start+n-1 as [n, 3, size, size] floats in [0, 1] on the CPU. */
+  /** Images start .. start+n-1 as [n, 3, size, size] floats in [0, 1] on the CPU: DINO's evaluation view. */
   load(start: number, n: number, size: number): Tensor;
+  /**
+   * The same images as DINO's linear probe trains on them: a RandomResizedCrop (scale 0.08-1,
+   * ratio 3/4-4/3) of each original image to size x size and a horizontal flip at p 0.5.
+   */
+  loadTrainView(start: number, n: number, size: number, random: Random): Tensor;
+}
+
+const trainCrop = { scale: [0.08, 1] as [number, number], flipProbability: 0.5 };
+
+/** Train views of originals given one at a time as [1, 3, H, W] in [0, 1]. */
+function trainViews(originals: Tensor[], size: number, random: Random): Tensor {
+  return scope(() => {
+    const crops = originals.map((original) => {
+      const [, , height, width] = original.shape;
+      return resizedCrop(original, sampleCropBox(width, height, trainCrop, random), size);
+    });
+    return cat(crops, 0);
+  });
 }
 
 /** The first `limit` samples (all when absent), taken evenly over the set so every class appears. */
@@ -43,19 +63,23 @@ function subset(set: FashionMnist, indices: number[]): FashionMnist {
 export function fashionMnistImages(split: "train" | "test", limit?: number): LabelledImages {
   const set = loadFashionMnist(split);
   const chosen = spread(set.count, limit);
+  // Contiguous runs are the common case (no limit); a spread subset is gathered row by row.
+  const originals = (start: number, n: number) =>
+    chosen.length === set.count
+      ? fashionMnistBatch(set, start, n, fashionMnistSide)
+      : fashionMnistBatch(subset(set, chosen.slice(start, start + n)), 0, n, fashionMnistSide);
   return {
     name: `fashion-mnist/${split}`,
     count: chosen.length,
     labels: chosen.map((index) => set.labels[index]),
     classNames: set.classNames,
     load(start, n, size) {
-      // Contiguous runs are the common case (no limit); a spread subset is gathered row by row.
-      const originals =
-        chosen.length === set.count
-          ? fashionMnistBatch(set, start, n, fashionMnistSide)
-          : fashionMnistBatch(subset(set, chosen.slice(start, start + n)), 0, n, fashionMnistSide);
-      using images = originals;
+      using images = originals(start, n);
       return evaluationView(images, size);
+    },
+    loadTrainView(start, n, size, random) {
+      using images = originals(start, n);
+      return trainViews(images.chunk(n, 0), size, random);
     },
   };
 }
@@ -74,6 +98,17 @@ export function imageFolderImages(root: string, limit?: number): LabelledImages 
         bytes.set(readCenterCrop(listing.files[chosen[start + i]], size).data, i * size * size * 3);
       }
       return rgbBatch(bytes, n, size, size, "cpu");
+    },
+    loadTrainView(start, n, size, random) {
+      const images = Array.from({ length: n }, (_, i) => {
+        const { width, height, data } = readImage(listing.files[chosen[start + i]]);
+        return rgbBatch(data, 1, height, width, "cpu");
+      });
+      try {
+        return trainViews(images, size, random);
+      } finally {
+        for (const image of images) image.dispose();
+      }
     },
   };
 }

@@ -24,8 +24,8 @@ export interface LinearProbeOptions {
   /** Seeds the order of the samples; the weights' initialisation follows torch's seed. */
   seed?: number;
   device?: Device;
-  /** Called after each epoch with its mean training loss. */
-  onEpoch?: (epoch: number, loss: number) => void;
+  /** Called after each epoch with its mean training loss and the classifier as it is then. */
+  onEpoch?: (epoch: number, loss: number, classifier: Linear) => void;
 }
 
 export interface LinearProbe {
@@ -102,7 +102,7 @@ export function trainLinearProbe(options: LinearProbeOptions): LinearProbe {
       } finally {
         if (features !== cached) features.dispose();
       }
-      options.onEpoch?.(epoch, losses[epoch]);
+      options.onEpoch?.(epoch, losses[epoch], classifier!);
     }
   } finally {
     cached?.dispose();

@@ -26,6 +26,8 @@ import {
   tensor,
   writeSafetensors,
 } from "../../src/torch/index.ts";
+import { resizedCrop, sampleCropBox } from "../../src/augment/crop.ts";
+import { Random } from "../../src/util/random.ts";
 import { scratchDir, syntheticImage } from "../helpers/videos.ts";
 
 const cli = fileURLToPath(new URL("../../bin/onevideo.js", import.meta.url));
@@ -123,7 +125,7 @@ test("the training loss falls, and a provider gives each epoch its own features"
     assert.ok(losses[e] < losses[e - 1], `losses ${losses.map((l) => l.toFixed(3))}`);
   assert.ok(losses[11] < 0.6 * losses[0], `losses ${losses.map((l) => l.toFixed(3))}`);
 
-  // A fresh view each epoch, as --augment gives; the probe disposes each after its epoch.
+  // A fresh view each epoch, as DINO's protocol gives; the probe disposes each after its epoch.
   const views: Tensor[] = [];
   const fresh = trainLinearProbe({
     ...common,
@@ -227,12 +229,17 @@ test("eval linear on ImageFolder sets: solid colours are classified perfectly", 
     { top1: report.top1, top5: report.top5, epochs: report.epochs, dim: report.dim, size: report.size },
     { top1: 100, top5: null, epochs: 5, dim: 2 * 192, size: 32 },
   );
-  // With augmentation and the avgpool features: the crops of a solid colour are the same colour.
-  // (Each epoch re-reads every image through ffmpeg, so two epochs keep this quick.)
-  const augmented = onevideo("eval", "linear", ...args, "--augment", "--avgpool", "--epochs", "2");
-  assert.equal(augmented.code, 0, augmented.stderr);
-  const second = JSON.parse(augmented.stdout);
-  assert.deepEqual([second.top1, second.dim, second.augment, second.epochs], [100, 3 * 192, true, 2]);
+  // DINO's protocol took random crops of the originals (a solid colour's crops are that colour)
+  // and reported its best evaluation; the cached features with the avgpool ones take the fast path.
+  assert.ok(
+    report.bestEpoch >= 1 && report.bestEpoch <= 5 && report.lastTop1 === 100,
+    JSON.stringify(report),
+  );
+  assert.equal(report.cachedFeatures, false);
+  const cached = onevideo("eval", "linear", ...args, "--cached-features", "--avgpool", "--epochs", "2");
+  assert.equal(cached.code, 0, cached.stderr);
+  const second = JSON.parse(cached.stdout);
+  assert.deepEqual([second.top1, second.dim, second.cachedFeatures, second.epochs], [100, 3 * 192, true, 2]);
 
   const wrongClasses = imageFolder("other", ["red", "yellow", "blue"], 1);
   const cases: [string[], RegExp][] = [
@@ -250,7 +257,45 @@ test("eval linear on ImageFolder sets: solid colours are classified perfectly", 
     assert.equal(result.stdout, "");
   }
   const help = onevideo("eval", "linear", "--help").stdout;
-  for (const flag of ["--blocks", "--avgpool", "--augment", "--epochs", "--lr", "--weight-decay"])
+  for (const flag of [
+    "--blocks",
+    "--avgpool",
+    "--cached-features",
+    "--val-every",
+    "--epochs",
+    "--lr",
+    "--weight-decay",
+  ])
     assert.match(help, new RegExp(`${flag} `));
   assert.match(onevideo("eval", "--help").stdout, /^ {2}linear /m);
+});
+
+test("the protocol's train view: torchvision's RandomResizedCrop of the original, then a flip", () => {
+  // A horizontal ramp: a crop's columns rise left to right, mirrored ones fall.
+  const ramp = scope(() =>
+    tensor(
+      Float32Array.from({ length: 28 * 28 }, (_, i) => (i % 28) / 27),
+      { shape: [1, 1, 28, 28] },
+    )
+      .expand(1, 3, 28, 28)
+      .contiguous(),
+  );
+  const random = new Random(1);
+  let flipped = 0;
+  for (let i = 0; i < 40; i++) {
+    const box = sampleCropBox(28, 28, { scale: [0.08, 1], flipProbability: 0.5 }, random);
+    assert.ok(
+      box.width * box.height >= 0.08 * 784 * 0.9 && box.left + box.width <= 28 && box.top + box.height <= 28,
+    );
+    const view = resizedCrop(ramp, box, 16);
+    const row = view.select(1, 0).select(1, 8).squeeze(0).toArray();
+    const rising = row[15] > row[0];
+    assert.equal(rising, !box.flipped, `box ${JSON.stringify(box)}`);
+    if (box.flipped) flipped++;
+    // The crop covers its box's columns of the ramp: their mean value comes through the resize.
+    const mean = row.reduce((sum, value) => sum + value, 0) / row.length;
+    const expected = (box.left + (box.width - 1) / 2) / 27;
+    assert.ok(Math.abs(mean - expected) < 0.02, `row mean ${mean}, box columns' mean ${expected}`);
+  }
+  assert.ok(flipped > 8 && flipped < 32, `${flipped} of 40 flipped`);
 });
