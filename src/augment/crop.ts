@@ -115,6 +115,11 @@ export function randomResizedCrops(
  */
 export function resizedCrop(image: Tensor, box: CropBox, size: number): Tensor {
   using cut = image.narrow(2, box.top, box.height).narrow(3, box.left, box.width);
-  using resized = F.interpolate(cut, { size: [size, size], mode: "bilinear", alignCorners: false, antialias: true });
+  using resized = F.interpolate(cut, {
+    size: [size, size],
+    mode: "bilinear",
+    alignCorners: false,
+    antialias: true,
+  });
   return box.flipped ? resized.flip(3) : resized.view(...resized.shape);
 }

@@ -34,7 +34,12 @@ export const linearOptions = {
     .boolean()
     .default(false)
     .describe("not DINO's protocol: train on the evaluation view's features, computed once (fast on a CPU)"),
-  valEvery: z.number().int().positive().default(1).describe("epochs between test evaluations (DINO's val_freq 1)"),
+  valEvery: z
+    .number()
+    .int()
+    .positive()
+    .default(1)
+    .describe("epochs between test evaluations (DINO's val_freq 1)"),
   seed: seedOption.describe("seeds the classifier, the sample order and the crops"),
   device: deviceOption,
 };

@@ -2,12 +2,12 @@
 // demo, the tests and the benchmarks make. It validates the config, opens the data, joins a
 // data-parallel job when the environment says so, trains into a run folder and, when the run
 // is finished, draws its pictures.
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { InputError } from "../errors.ts";
 import { readConfigFile, validateConfig } from "../options.ts";
-import { manualSeed, pickDevice, pickPrecision } from "../torch/index.ts";
-import { DataParallel, placementFromEnv } from "../train/data_parallel.ts";
+import { type Device, manualSeed, pickDevice, pickPrecision, type Precision } from "../torch/index.ts";
+import { DataParallel, placementFromEnv, type WorldPlacement } from "../train/data_parallel.ts";
 import { RunFolder } from "../train/run_folder.ts";
 import { type StepReport, train, type TrainSummary } from "../train/trainer.ts";
 import { makeWritableFolder, removeStaleTemporaries } from "../util/folders.ts";
@@ -112,7 +112,6 @@ export async function pretrain(
 ): Promise<PretrainResult> {
   const resume = options.resume === true;
   const validated = resolveConfig(config, resume);
-  const entry = methodEntry(validated.method);
   requireSource(validated);
   const placement = placementFromEnv();
   const device = pickDevice(validated.device, placement.localRank, placement.worldSize);
@@ -122,7 +121,27 @@ export async function pretrain(
       validated.out ?? join("runs", `${validated.method}-${new Date().toISOString().replace(/[:.]/g, "-")}`),
     ),
   );
+  const made = placement.rank === 0 && !existsSync(run.path);
   if (placement.rank === 0) prepareRunFolder(run, resume);
+  try {
+    return await trainInto(run, validated, { ...options, resume }, { device, precision, placement });
+  } catch (error) {
+    // A folder this call made and left empty goes with it: a failed start leaves nothing behind.
+    if (made && existsSync(run.path) && readdirSync(run.path).length === 0)
+      rmSync(run.path, { recursive: true });
+    throw error;
+  }
+}
+
+async function trainInto(
+  run: RunFolder,
+  validated: PretrainConfig,
+  options: PretrainOptions & { resume: boolean },
+  job: { device: Device; precision: Precision; placement: WorldPlacement },
+): Promise<PretrainResult> {
+  const { device, precision, placement } = job;
+  const { resume } = options;
+  const entry = methodEntry(validated.method);
   const parallel = DataParallel.join(
     placement,
     device === "cpu" ? "gloo" : "nccl",

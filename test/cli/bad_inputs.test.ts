@@ -2,7 +2,7 @@
 // and the fix, no stack trace, and every file that was there before is byte for byte the same.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -155,8 +155,12 @@ const cases: [string[], RegExp, Record<string, string>?][] = [
 test(`${cases.length} bad inputs: exit 1, one line naming the input and the fix, no stack trace, files untouched`, () => {
   assert.ok(cases.length >= 40);
   const before = folderSnapshot(files);
+  // Run from an empty folder: a run without --out would go to its runs/, and must not be left there.
+  const cwd = join(dir, "cwd");
+  mkdirSync(cwd);
   for (const [args, message, environment] of cases) {
     const result = spawnSync(process.execPath, [cli, ...args], {
+      cwd,
       encoding: "utf8",
       env: { ...process.env, ONEVIDEO_CACHE: join(dir, "cache"), ...environment },
     });
@@ -168,6 +172,7 @@ test(`${cases.length} bad inputs: exit 1, one line naming the input and the fix,
     assert.match(lines[0], message, label);
     assert.doesNotMatch(result.stderr, /\n\s+at /, `${label}: a stack trace`);
     assert.deepEqual(folderSnapshot(files), before, `${label}: a file changed`);
+    assert.deepEqual(readdirSync(cwd, { recursive: true }), [], `${label}: it left something behind`);
   }
 });
 
