@@ -1,5 +1,6 @@
 // Augmentation geometry and photometric transforms on known inputs.
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { test } from "node:test";
 import { cropAndResize, randomResizedCrops, sampleCropBox } from "../../src/augment/crop.ts";
 import { multiCrop } from "../../src/augment/multicrop.ts";
@@ -14,7 +15,7 @@ import {
 } from "../../src/augment/photometric.ts";
 import { Random } from "../../src/util/random.ts";
 import { arange, full, rand } from "../../src/torch/index.ts";
-import { maxAbsDiff } from "../helpers/python.ts";
+import { maxAbsDiff, referencePython } from "../helpers/python.ts";
 
 const image = arange(0, 2 * 3 * 16 * 20, 1, { dtype: "float32" }).reshape(2, 3, 16, 20);
 
@@ -122,4 +123,61 @@ test("DINO multi-crop makes two global and N local normalised views", () => {
   // Reproducible: the same seed gives the same views.
   const again = multiCrop(rand([4, 3, 40, 52]), dinoMultiCrop(32, 16, 5), new Random(3));
   assert.deepEqual(again.locals[2].boxes, locals[2].boxes);
+});
+
+test("crop boxes follow torchvision's RandomResizedCrop: area, aspect and position over many draws", () => {
+  const draws = 4000;
+  const stats = (
+    boxes: { left: number; top: number; width: number; height: number }[],
+    width: number,
+    height: number,
+  ) => {
+    const quartiles = (values: number[]) => {
+      const sorted = [...values].sort((a, b) => a - b);
+      return [0.25, 0.5, 0.75].map((q) => sorted[Math.floor(q * (sorted.length - 1))]);
+    };
+    return [
+      ...quartiles(boxes.map((box) => (box.width * box.height) / (width * height))),
+      ...quartiles(boxes.map((box) => Math.log(box.width / box.height))),
+      ...quartiles(boxes.map((box) => (box.left + box.width / 2) / width)),
+    ];
+  };
+  for (const [width, height, scale] of [
+    [300, 300, [0.2, 1]], // DoRA's first crop of a frame
+    [533, 300, [0.2, 1]],
+    [300, 300, [0.05, 0.4]], // its local crops
+  ] as [number, number, [number, number]][]) {
+    const random = new Random(11);
+    const ours = Array.from({ length: draws }, () =>
+      sampleCropBox(width, height, { scale, flipProbability: 0 }, random),
+    );
+    const theirs = JSON.parse(
+      execFileSync(
+        referencePython,
+        [
+          "-c",
+          `import json, torch, torchvision.transforms as T
+torch.manual_seed(0)
+image = torch.zeros(3, ${height}, ${width})
+boxes = [T.RandomResizedCrop.get_params(image, scale=(${scale[0]}, ${scale[1]}), ratio=(3 / 4, 4 / 3)) for _ in range(${draws})]
+print(json.dumps([dict(top=i, left=j, height=h, width=w) for i, j, h, w in boxes]))`,
+        ],
+        { encoding: "utf8", maxBuffer: 1 << 24 },
+      ),
+    );
+    const a = stats(ours, width, height);
+    const b = stats(theirs, width, height);
+    a.forEach((value, i) =>
+      assert.ok(
+        Math.abs(value - b[i]) < 0.02,
+        `${width}x${height} ${scale}: statistic ${i}: ${value} vs ${b[i]}`,
+      ),
+    );
+    assert.ok(
+      ours.every(
+        (box) =>
+          box.left >= 0 && box.top >= 0 && box.left + box.width <= width && box.top + box.height <= height,
+      ),
+    );
+  }
 });

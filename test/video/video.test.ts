@@ -1,5 +1,6 @@
 // Probing, decoding, clip sampling and the frame store, on real and generated videos.
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { chmodSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -7,6 +8,7 @@ import { epochOrder } from "../../src/util/random.ts";
 import { clipFrames, clipStarts, usedFrames } from "../../src/video/clips.ts";
 import { decodeFrames, scaledSize } from "../../src/video/decode.ts";
 import { FrameStore } from "../../src/video/frame_store.ts";
+import { ClipSource } from "../../src/data/clip_source.ts";
 import { probeVideo } from "../../src/video/probe.ts";
 import { megamind, scratchDir, syntheticVideo, tree, vtest } from "../helpers/videos.ts";
 
@@ -127,6 +129,40 @@ test("the frame store holds each used frame once, built by parallel workers in s
     store.close();
     reopened.close();
   }
+});
+
+test("frames that carry their index: a clip holds frames s, s + stride, ..., an epoch visits n - T x stride starts", async () => {
+  // Each frame shows its index in binary, ten 8-pixel blocks, losslessly coded.
+  const coded = join(dir, "coded.mp4");
+  execFileSync("ffmpeg", [
+    ...["-v", "error", "-y", "-f", "lavfi", "-i", "color=c=black:s=80x8:r=25", "-frames:v", "300"],
+    ...["-vf", "format=gray,geq=lum='16+219*mod(floor(N/pow(2\\,floor(X/8)))\\,2)',format=yuv420p"],
+    ...["-c:v", "libx264", "-qp", "0", coded],
+  ]);
+  const sampling = { clipLength: 4, frameStride: 30, clipSpacing: 1 };
+  const store = await FrameStore.open(coded, {
+    shortSide: 8,
+    sampling,
+    cacheRoot: join(dir, "coded-cache"),
+    segmentFrames: 50,
+  });
+  const index = (frame: Uint8Array) =>
+    Array.from({ length: 10 }, (_, bit) => (frame[(4 * 80 + bit * 8 + 4) * 3] > 128 ? 1 << bit : 0)).reduce(
+      (a, b) => a + b,
+    );
+  assert.equal(store.clipCount, 300 - 4 * 30, "DoRA's dataset length");
+  assert.equal(new ClipSource(store, 0).order(0).length, 300 - 4 * 30, "an epoch visits every start once");
+  for (const clip of [0, 1, 77, 179]) {
+    const frames = store.readClip(clip);
+    const indices = Array.from({ length: 4 }, (_, t) =>
+      index(frames.subarray(t * store.frameBytes, (t + 1) * store.frameBytes)),
+    );
+    assert.deepEqual(indices, [clip, clip + 30, clip + 60, clip + 90], `clip ${clip}`);
+  }
+  // Each used frame (0 .. 179 + 90) once: the bytes on disk are frames x bytes per frame.
+  assert.equal(store.frameCount, 270);
+  assert.equal(statSync(join(store.directory, "frames.u8")).size, 270 * 80 * 8 * 3);
+  store.close();
 });
 
 test("a build that was stopped resumes at its first unfinished segment; a store that cannot fit is refused", async () => {
