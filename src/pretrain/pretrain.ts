@@ -2,7 +2,7 @@
 // demo, the tests and the benchmarks make. It validates the config, opens the data, joins a
 // data-parallel job when the environment says so, trains into a run folder and, when the run
 // is finished, draws its pictures.
-import { existsSync, readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { InputError } from "../errors.ts";
 import { readConfigFile, validateConfig } from "../options.ts";
@@ -10,7 +10,7 @@ import { type Device, manualSeed, pickDevice, pickPrecision, type Precision } fr
 import { DataParallel, placementFromEnv, type WorldPlacement } from "../train/data_parallel.ts";
 import { RunFolder } from "../train/run_folder.ts";
 import { type StepReport, train, type TrainSummary } from "../train/trainer.ts";
-import { makeWritableFolder, removeStaleTemporaries } from "../util/folders.ts";
+import { makeWritableFolder, removeEmptyFolders, removeStaleTemporaries } from "../util/folders.ts";
 import { writeLossCurve } from "../viz/run_pictures.ts";
 import { isMethodName, methodEntry, methodNames, type PretrainConfig } from "./registry.ts";
 import { openSource, requireSource } from "./sources.ts";
@@ -77,8 +77,11 @@ function savedConfig(out: unknown): Record<string, unknown> {
   return options;
 }
 
-/** Checks the folder a run is about to write, before any work; touches nothing it does not own. */
-function prepareRunFolder(run: RunFolder, resume: boolean): void {
+/**
+ * Checks the folder a run is about to write, before any work, and makes it; touches nothing it
+ * does not own. Returns the folders it made, outermost first.
+ */
+function prepareRunFolder(run: RunFolder, resume: boolean): string[] {
   const stale = [run.path, run.checkpointsDir, run.picturesDir].flatMap(removeStaleTemporaries);
   if (stale.length > 0)
     printNote(`removed ${stale.length} temporary file(s) a killed run left in ${run.path}`);
@@ -98,7 +101,7 @@ function prepareRunFolder(run: RunFolder, resume: boolean): void {
       );
     }
   }
-  makeWritableFolder(run.path, "the run to --out");
+  return makeWritableFolder(run.path, "the run to --out");
 }
 
 function printNote(line: string): void {
@@ -121,14 +124,11 @@ export async function pretrain(
       validated.out ?? join("runs", `${validated.method}-${new Date().toISOString().replace(/[:.]/g, "-")}`),
     ),
   );
-  const made = placement.rank === 0 && !existsSync(run.path);
-  if (placement.rank === 0) prepareRunFolder(run, resume);
+  const made = placement.rank === 0 ? prepareRunFolder(run, resume) : [];
   try {
     return await trainInto(run, validated, { ...options, resume }, { device, precision, placement });
   } catch (error) {
-    // A folder this call made and left empty goes with it: a failed start leaves nothing behind.
-    if (made && existsSync(run.path) && readdirSync(run.path).length === 0)
-      rmSync(run.path, { recursive: true });
+    removeEmptyFolders(made); // a start that failed leaves nothing behind
     throw error;
   }
 }

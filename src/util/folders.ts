@@ -5,21 +5,27 @@ import { existsSync, mkdirSync, readdirSync, rmSync, statSync, unlinkSync, write
 import { dirname, join } from "node:path";
 import { InputError } from "../errors.ts";
 
-function makeLevels(path: string): void {
-  if (existsSync(path)) return;
+/** Makes the missing folders down to `path`; returns those it made, outermost first. */
+function makeLevels(path: string): string[] {
+  if (existsSync(path)) return [];
   const parent = dirname(path);
-  if (parent !== path) makeLevels(parent);
+  const made = parent !== path ? makeLevels(parent) : [];
   mkdirSync(path);
+  return [...made, path];
 }
 
-/** Makes `path` (and its parents) and checks it takes files; `what` names it in the one-line error. */
-export function makeWritableFolder(path: string, what: string): void {
+/**
+ * Makes `path` (and its parents) and checks it takes files; `what` names it in the one-line
+ * error. Returns the folders it made, outermost first (see removeEmptyFolders).
+ */
+export function makeWritableFolder(path: string, what: string): string[] {
   try {
-    makeLevels(path);
+    const made = makeLevels(path);
     if (!statSync(path).isDirectory()) throw Object.assign(new Error(), { code: "ENOTDIR" });
     const probe = join(path, `.onevideo-write-test-${process.pid}`);
     writeFileSync(probe, "");
     unlinkSync(probe);
+    return made;
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     throw new InputError(`cannot write ${what} ${path} (${reason}); give a writable folder`);
@@ -47,4 +53,11 @@ export function removeStaleTemporaries(folder: string): string[] {
     removed.push(name);
   }
   return removed;
+}
+
+/** Removes those of `folders` (outermost first, as makeWritableFolder returns them) that are empty. */
+export function removeEmptyFolders(folders: string[]): void {
+  for (const folder of [...folders].reverse()) {
+    if (existsSync(folder) && readdirSync(folder).length === 0) rmSync(folder, { recursive: true });
+  }
 }
