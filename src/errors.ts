@@ -24,6 +24,11 @@ export function userFacingLine(error: unknown): string | null {
   return known ? `onevideo: ${error.message}` : null;
 }
 
+/** A note for the user (something done for them, e.g. a damaged checkpoint passed over): one line on stderr. */
+export function printNote(line: string): void {
+  process.stderr.write(`onevideo: ${line}\n`);
+}
+
 /** Checks that a path names a readable regular file; otherwise an InputError saying so. */
 export function requireFile(path: string, what: string): void {
   let stats;

@@ -4,7 +4,7 @@
 // is finished, draws its pictures.
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { InputError } from "../errors.ts";
+import { InputError, printNote } from "../errors.ts";
 import { readConfigFile, validateConfig } from "../options.ts";
 import { type Device, manualSeed, pickDevice, pickPrecision, type Precision } from "../torch/index.ts";
 import { DataParallel, placementFromEnv, type WorldPlacement } from "../train/data_parallel.ts";
@@ -102,10 +102,6 @@ function prepareRunFolder(run: RunFolder, resume: boolean): string[] {
     }
   }
   return makeWritableFolder(run.path, "the run to --out");
-}
-
-function printNote(line: string): void {
-  process.stderr.write(`onevideo: ${line}\n`);
 }
 
 /** Trains an encoder as `config` says; returns the run folder and how the loss went. */

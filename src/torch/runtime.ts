@@ -1,5 +1,4 @@
 // Process-wide engine settings: random seeds and generator state, threads, devices.
-import { constants } from "node:os";
 import { native } from "./native.ts";
 import { Tensor } from "./tensor.ts";
 
@@ -50,12 +49,6 @@ export function libtorchVersion(): string {
 export const stopSignals = {
   catch: (): void => native.catchStopSignals(),
   release: (): void => native.releaseStopSignals(),
-  /** The signal that asked to stop, or null. */
-  requested: (): NodeJS.Signals | null => {
-    const number = native.stopSignal();
-    if (number === 0) return null;
-    return (Object.keys(constants.signals) as NodeJS.Signals[]).find(
-      (name) => constants.signals[name] === number,
-    )!;
-  },
+  /** The number of the signal that asked to stop, or 0. */
+  requested: (): number => native.stopSignal(),
 };

@@ -14,7 +14,7 @@ import {
   readSync,
 } from "node:fs";
 import { basename, join } from "node:path";
-import { InputError } from "../errors.ts";
+import { InputError, printNote } from "../errors.ts";
 import {
   legacyDenseMetadata,
   type ModelMetadata,
@@ -43,11 +43,6 @@ export interface StoredNetwork {
   tensors: Map<string, Tensor>;
   model: ModelMetadata | null;
   source: string;
-}
-
-/** Notes go to stderr as one line each. */
-function printNote(line: string): void {
-  process.stderr.write(`onevideo: ${line}\n`);
 }
 
 /** What is wrong with a checkpoint's files, or its sidecar when nothing is. */

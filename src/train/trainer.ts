@@ -16,7 +16,7 @@ import {
   stopSignals,
   type Tensor,
 } from "../torch/index.ts";
-import { InputError, TrainingError } from "../errors.ts";
+import { InputError, printNote, TrainingError } from "../errors.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { DataParallel } from "./data_parallel.ts";
 import { GradScaler } from "./grad_scaler.ts";
@@ -335,7 +335,7 @@ export async function train(options: {
       if (step % settings.checkpointEvery === 0 || step === totalIters) saveNow(step);
       await new Promise((resolve) => setImmediate(resolve)); // let I/O and collectors run
       // Every rank stops at the same step: the first signal any of them got decides.
-      const signals = parallel.gatherNumbers(signalNumber(stopSignals.requested()));
+      const signals = parallel.gatherNumbers(stopSignals.requested());
       const stoppedBy = signalName(Math.max(...signals));
       const asked = options.stopAfterStep !== undefined && step >= options.stopAfterStep;
       if ((stoppedBy || asked) && step < totalIters) {
@@ -356,16 +356,8 @@ export async function train(options: {
   return { steps: totalIters, firstLoss, lastLoss, weights };
 }
 
-function signalNumber(signal: NodeJS.Signals | null): number {
-  return signal === null ? 0 : constants.signals[signal];
-}
-
 function signalName(number: number): NodeJS.Signals | undefined {
   return (Object.keys(constants.signals) as NodeJS.Signals[]).find(
     (name) => constants.signals[name] === number,
   );
-}
-
-function printNote(line: string): void {
-  process.stderr.write(`onevideo: ${line}\n`);
 }

@@ -145,23 +145,29 @@ test("void (255) in the first frame is a class of its own, as DINO's one-hot mak
   assert.deepEqual(oneHot(paint(2, 1, [2, 1, 0, 1, 0])).shape, [3, 2], "ids 0 .. largest");
 });
 
-test("a static sequence propagates its first mask unchanged: J = F = 1", () => {
-  const dir = scratchDir();
-  const root = writeStaticDavis(dir);
-  // Features that identify each patch position, whatever the frame shows: the best
-  // possible encoder for a sequence that never moves.
+/**
+ * Features that identify each patch position of a 64x48 frame, whatever the frame shows: the
+ * best possible encoder for a sequence that never moves.
+ */
+function positionEncoder() {
   const grid = 8 * 6;
   const backbone = {
     config: { imageSize: 48 },
     forward: () => ({ cls: zeros([1, grid]), patchTokens: eye(grid).unsqueeze(0) }),
   } as unknown as VisionTransformer;
-  const encoder = vitDenseFeatures({
+  return vitDenseFeatures({
     backbone,
     architecture: "vit_tiny",
     patchSize: 8,
     device: "cpu",
     source: "grid",
   });
+}
+
+test("a static sequence propagates its first mask unchanged: J = F = 1", () => {
+  const dir = scratchDir();
+  const root = writeStaticDavis(dir);
+  const encoder = positionEncoder();
   const out = join(dir, "pred");
   segmentSequence(encoder, root, "still", join(out, "still"), { ...dinoPropagation, shortSide: 48 });
   const score = scoreDavis(out, root);
@@ -173,18 +179,7 @@ test("a static sequence propagates its first mask unchanged: J = F = 1", () => {
 test("void pixels of the first frame propagate as void (255), as DINO's script carries them", () => {
   const dir = scratchDir();
   const root = writeStaticDavis(dir, paint(64, 48, [1, 0, 8, 63, 23], [255, 0, 40, 63, 47]));
-  const grid = 8 * 6;
-  const backbone = {
-    config: { imageSize: 48 },
-    forward: () => ({ cls: zeros([1, grid]), patchTokens: eye(grid).unsqueeze(0) }),
-  } as unknown as VisionTransformer;
-  const encoder = vitDenseFeatures({
-    backbone,
-    architecture: "vit_tiny",
-    patchSize: 8,
-    device: "cpu",
-    source: "grid",
-  });
+  const encoder = positionEncoder();
   const out = join(dir, "pred", "still");
   segmentSequence(encoder, root, "still", out, { ...dinoPropagation, shortSide: 48 });
   const predicted = readIndexMask(join(out, "00002.png"));
