@@ -47,7 +47,7 @@ function run(name: string, processes: number, threads: number): number {
 }
 
 console.log(`DINO demo step, global batch ${globalBatch}, ${steps} steps each (first 10 are warm-up)`);
-run("warm-cache", 1, 2); // decodes the frame cache once, so no row pays for it
+run("warm-cache", 1, 2); // decodes the frame store once, so no row pays for it
 const threads2 = run("1 process x 2 threads", 1, 2);
 const dp = run("2 processes x 1 thread", 2, 1);
 const threads1 = run("1 process x 1 thread", 1, 1);

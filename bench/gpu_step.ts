@@ -19,7 +19,7 @@
 // PyTorch step time, peak GPU memory (peak RSS on CPU), and TFLOP/s from one analytic
 // count of the matrix products that both sides share.
 //
-// Our step gets frames of 1.15 x the image size (what the trainer's frame cache gives) and
+// Our step gets frames of the frame store's default short side (300 px for 224) and
 // crops and distorts them on the device inside method.step, and it computes the collapse
 // signals (and DoRA's mask area) it logs; the reference gets its views ready-made as
 // random tensors and logs nothing. The ratio is therefore an upper bound on our overhead.
@@ -33,6 +33,7 @@ import { DoraMethod } from "../src/methods/dora.ts";
 import { vitConfig, type VitArchitecture } from "../src/models/vit.ts";
 import { resolveConfig } from "../src/pretrain/pretrain.ts";
 import { methodEntry } from "../src/pretrain/registry.ts";
+import { defaultFrameShortSide } from "../src/pretrain/sources.ts";
 import {
   cuda,
   type Device,
@@ -284,7 +285,7 @@ function makeJob(method: MethodName, batch: number, device: Device): Job {
     options,
     imageSize: config.imageSize,
     patchSize: config.patchSize,
-    frameSize: Math.round(config.imageSize * 1.15),
+    frameSize: defaultFrameShortSide(config.imageSize),
     dim: shape.embedDim,
     depth: shape.depth,
     heads: shape.numHeads,

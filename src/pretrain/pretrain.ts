@@ -144,7 +144,7 @@ async function trainInto(
     validated.collectiveTimeout * 1000,
   );
   try {
-    // Rank 0 decodes the video into the frame cache first; the others then read it.
+    // Rank 0 decodes the video into the frame store first; the others then read it.
     const wholeClips = entry.readsClips(validated);
     const leaderSource = parallel.isLeader ? await openSource(validated, wholeClips) : null;
     parallel.averageNumber(0); // a barrier

@@ -50,7 +50,7 @@ export const sharedOptions = {
   frameShortSide: positiveInt
     .optional()
     .describe("stored frame short side (default: 300/224 x --image-size, the side of DoRA's first crop)"),
-  cacheDir: z.string().optional().describe("frame cache folder (default ~/.cache/onevideo/frames)"),
+  cacheDir: z.string().optional().describe("frame store folder (default ~/.cache/onevideo/frames)"),
   logEvery: positiveInt.default(10).describe("steps between metric lines"),
   checkpointEvery: positiveInt.default(500).describe("steps between checkpoints"),
   keepCheckpoints: positiveInt
