@@ -3,9 +3,11 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "build/", "runs/"] },
+  { ignores: ["node_modules/", "build/", "runs/", "dist/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  // Plain JavaScript files (bin/, scripts/) run in Node.
+  { files: ["**/*.js", "**/*.mjs"], languageOptions: { globals: { process: "readonly", URL: "readonly" } } },
   {
     rules: {
       "@typescript-eslint/no-explicit-any": "off",

@@ -23,7 +23,7 @@ const layers = [
   ["analysis"],
   ["viz"],
   ["pretrain"],
-  ["cli"],
+  ["cli", "api"],
 ];
 
 function sourceFiles(directory: string): string[] {

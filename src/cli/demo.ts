@@ -7,6 +7,7 @@ import { dinoOptions } from "../methods/dino.ts";
 import { demoOptions, demoVideo } from "../pretrain/demo.ts";
 import { pretrain } from "../pretrain/pretrain.ts";
 import type { Command } from "./command.ts";
+import { installAdvice } from "../util/system.ts";
 
 export const command: Command<Record<string, unknown>> = {
   name: "demo",
@@ -17,9 +18,7 @@ export const command: Command<Record<string, unknown>> = {
   parse: (raw) => raw,
   async run(options) {
     if (!existsSync(demoVideo)) {
-      throw new InputError(
-        `the demo video ${demoVideo} is missing; run 'bash scripts/setup.sh' (it installs opencv-doc)`,
-      );
+      throw new InputError(`the demo video ${demoVideo} is missing; ${installAdvice(["opencv-doc"])}`);
     }
     const out = resolve(
       String(options.out ?? join("runs", `demo-${new Date().toISOString().replace(/[:.]/g, "-")}`)),

@@ -49,7 +49,7 @@ export const command = defineCommand({
   options: toursOptions,
   notes: [
     "Needs Debian's mate-backgrounds, plasma-workspace-wallpapers and dataset-fashion-mnist",
-    "(bash scripts/setup.sh). Prints one JSON line: frames, objects, sequences and seconds taken.",
+    "(scripts/setup.sh installs them). Prints one JSON line: frames, objects, sequences and seconds taken.",
   ],
   async run(options) {
     if (options.minutes !== undefined && options.seconds !== undefined)

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { type Device, F, type Tensor, tensor } from "../torch/index.ts";
 import { InputError } from "../errors.ts";
 import { type IdxArray, readIdx } from "./idx.ts";
+import { installAdvice } from "../util/system.ts";
 
 export const fashionMnistDefaultRoot = "/usr/share/datasets/fashion-mnist";
 export const fashionMnistSide = 28;
@@ -44,8 +45,8 @@ function findFile(root: string, name: string): string {
     if (existsSync(path)) return path;
   }
   throw new InputError(
-    `Fashion-MNIST not found: no ${name}[.gz] in ${root}; run \`bash scripts/setup.sh\` ` +
-      `(it installs Debian's dataset-fashion-mnist) or set ONEVIDEO_FASHION_MNIST to a folder holding the IDX files`,
+    `Fashion-MNIST not found: no ${name}[.gz] in ${root}; ${installAdvice(["dataset-fashion-mnist"])} ` +
+      `or set ONEVIDEO_FASHION_MNIST to a folder holding the IDX files`,
   );
 }
 

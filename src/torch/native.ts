@@ -3,9 +3,9 @@
 import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { resolve } from "node:path";
 import { InputError } from "../errors.ts";
+import { addonBuildCommand, installAdvice, missingBuildPackages, packageRoot } from "../util/system.ts";
 
 /** An opaque reference to one native at::Tensor. */
 export type NativeHandle = { readonly __nativeTensor: unique symbol };
@@ -79,11 +79,9 @@ export interface NativeAddon {
   stopSignal(): number;
 }
 
-const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-
-/** Where the addon is looked for: ONEVIDEO_NATIVE, else the build folder of this checkout. */
+/** Where the addon is looked for: ONEVIDEO_NATIVE, else the package's build folder. */
 export const addonPath =
-  process.env.ONEVIDEO_NATIVE ?? resolve(projectRoot, "build/native/onevideo_native.node");
+  process.env.ONEVIDEO_NATIVE ?? resolve(packageRoot, "build/native/onevideo_native.node");
 
 function cpuHasAvx512(): boolean {
   try {
@@ -118,17 +116,26 @@ function loadAddon(): NativeAddon {
     );
   }
   if (!existsSync(addonPath)) {
+    const missing = missingBuildPackages();
+    const first = missing.length > 0 ? `${installAdvice(missing)}, then ` : "";
+    throw new InputError(`the native addon is not built (${addonPath}); ${first}run '${addonBuildCommand}'`);
+  }
+  let addon: NativeAddon;
+  try {
+    addon = createRequire(import.meta.url)(addonPath) as NativeAddon;
+  } catch (error) {
+    // Built, but a library it links (libtorch, its BLAS) is gone or of another version.
+    const reason = String((error as Error).message).split("\n")[0];
     throw new InputError(
-      `the native addon is not built (${addonPath}); run 'bash scripts/setup.sh' (or 'npm run build:native')`,
+      `the native addon does not load (${reason}); ${installAdvice(["libtorch-dev"])}, then run '${addonBuildCommand}'`,
     );
   }
-  const addon = createRequire(import.meta.url)(addonPath) as NativeAddon;
   addon.setNumThreads(requested);
   const blas = loadedBlasLibrary();
   if (blas && !/openblas|mkl|blis/i.test(blas) && process.env.ONEVIDEO_QUIET_BLAS === undefined) {
     process.stderr.write(
       `\nWARNING: onevideo: libtorch is using the reference BLAS (${blas}), about 25x slower.\n` +
-        "WARNING: install OpenBLAS: apt-get install libopenblas0-openmp (scripts/setup.sh does).\n\n",
+        `WARNING: ${installAdvice(["libopenblas0-openmp"])}.\n\n`,
     );
   }
   return addon;

@@ -20,6 +20,7 @@ import {
   zeros,
 } from "../torch/index.ts";
 import { DistributedError, InputError } from "../errors.ts";
+import { addonBuildCommand, installAdvice } from "../util/system.ts";
 
 /** Where this process sits in the job, read from torchrun's environment variables. */
 export interface WorldPlacement {
@@ -83,7 +84,7 @@ export class DataParallel {
       throw new InputError(
         backend === "nccl"
           ? "this build has no NCCL: build the addon against a CUDA libtorch (LIBTORCH=... npm run build:native)"
-          : "this build has no Gloo: install libgloo-dev (scripts/setup.sh does) and run npm run build:native",
+          : `this build has no Gloo: ${installAdvice(["libgloo-dev"])}, then run '${addonBuildCommand}'`,
       );
     }
     try {

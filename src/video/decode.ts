@@ -2,6 +2,7 @@
 // streamed one frame at a time so memory stays bounded whatever the video's length.
 import { spawn } from "node:child_process";
 import { InputError } from "../errors.ts";
+import { installAdvice } from "../util/system.ts";
 
 export interface DecodeOptions {
   width: number;
@@ -55,7 +56,7 @@ export async function* decodeFrames(path: string, options: DecodeOptions): Async
     ffmpeg.on("error", (error: NodeJS.ErrnoException) =>
       reject(
         error.code === "ENOENT"
-          ? new InputError("ffmpeg is not installed; run 'bash scripts/setup.sh'")
+          ? new InputError(`ffmpeg is not installed; ${installAdvice(["ffmpeg"])}`)
           : error,
       ),
     );

@@ -2,6 +2,7 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { InputError, requireFile } from "../errors.ts";
+import { installAdvice } from "../util/system.ts";
 
 const run = promisify(execFile);
 
@@ -47,7 +48,7 @@ export async function probeVideo(path: string): Promise<VideoInfo> {
       .split("\n")
       .at(-1);
     if ((error as NodeJS.ErrnoException).code === "ENOENT") {
-      throw new InputError("ffprobe is not installed; run 'bash scripts/setup.sh' (it installs ffmpeg)");
+      throw new InputError(`ffprobe is not installed; ${installAdvice(["ffmpeg"])}`);
     }
     throw new InputError(`${path} is not a video ffmpeg can read (${stderr || "ffprobe failed"})`);
   }

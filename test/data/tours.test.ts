@@ -299,7 +299,7 @@ test("bad input is one InputError line", async () => {
   assert.match(result.stderr, /^onevideo: cannot write the tour to --out .*\n$/);
 });
 
-test("missing photo packages say to run scripts/setup.sh", () => {
+test("missing photo packages are named with the apt-get line that installs them", () => {
   // A dpkg that knows no packages, first on PATH.
   const bin = join(dir, "bin");
   const fake = join(bin, "dpkg");
@@ -311,7 +311,9 @@ test("missing photo packages say to run scripts/setup.sh", () => {
   try {
     assert.throws(
       listPhotos,
-      (error: Error) => error instanceof InputError && /scripts\/setup\.sh/.test(error.message),
+      (error: Error) =>
+        error instanceof InputError &&
+        /apt-get install mate-backgrounds plasma-workspace-wallpapers/.test(error.message),
     );
   } finally {
     process.env.PATH = path;

@@ -4,6 +4,7 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
 import { InputError } from "../../errors.ts";
+import { installAdvice } from "../../util/system.ts";
 
 let encoders: string | undefined;
 
@@ -16,7 +17,7 @@ export function videoCodec(): "libx264" | "mpeg4" {
         stdio: ["ignore", "pipe", "ignore"],
       });
     } catch {
-      throw new InputError("ffmpeg is not installed; run 'bash scripts/setup.sh'");
+      throw new InputError(`ffmpeg is not installed; ${installAdvice(["ffmpeg"])}`);
     }
   }
   return / libx264 /.test(encoders) ? "libx264" : "mpeg4";
@@ -70,7 +71,7 @@ export class FfmpegWriter {
   private check(): void {
     if (!this.failure) return;
     if ((this.failure as NodeJS.ErrnoException).code === "ENOENT")
-      throw new InputError("ffmpeg is not installed; run 'bash scripts/setup.sh'");
+      throw new InputError(`ffmpeg is not installed; ${installAdvice(["ffmpeg"])}`);
     throw new Error(`ffmpeg failed writing ${this.output}: ${this.stderr.trim() || this.failure.message}`);
   }
 }

@@ -6,6 +6,7 @@ import { basename, dirname } from "node:path";
 import { InputError } from "../../errors.ts";
 import type { RgbImage } from "../frame_source.ts";
 import { type Random, shuffled } from "../../util/random.ts";
+import { installAdvice } from "../../util/system.ts";
 
 export const photoPackages = ["mate-backgrounds", "plasma-workspace-wallpapers"] as const;
 
@@ -20,10 +21,7 @@ function packageFiles(name: string): string[] {
       .filter(Boolean);
   } catch {
     // Both are required: with one missing the catalogue, and so every tour, would differ.
-    throw new InputError(
-      `the photo package ${name} is not installed; run 'bash scripts/setup.sh' ` +
-        `(it installs ${photoPackages.join(" and ")})`,
-    );
+    throw new InputError(`the photo package ${name} is not installed; ${installAdvice(photoPackages)}`);
   }
 }
 
@@ -90,7 +88,7 @@ export function listPhotos(): string[] {
   });
   if (photos.length === 0) {
     throw new InputError(
-      `no photographs found in ${photoPackages.join(" and ")}; run 'bash scripts/setup.sh' to reinstall them`,
+      `no photographs found in ${photoPackages.join(" and ")}; reinstall them: ${installAdvice(photoPackages)}`,
     );
   }
   return photos.sort();
@@ -115,7 +113,7 @@ export function decodePhoto(path: string, height: number): RgbImage {
     );
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT")
-      throw new InputError("ffmpeg is not installed; run 'bash scripts/setup.sh'");
+      throw new InputError(`ffmpeg is not installed; ${installAdvice(["ffmpeg"])}`);
     throw new InputError(`${path} could not be decoded by ffmpeg; reinstall ${basename(dirname(path))}`);
   }
   const width = output.length / (3 * height);
