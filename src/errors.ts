@@ -7,6 +7,11 @@ export class InputError extends Error {
   override name = "InputError";
 }
 
+/** A command line that does not parse: an unknown flag or command, a bad or missing value (exit 2). */
+export class UsageError extends InputError {
+  override name = "UsageError";
+}
+
 /** A run that cannot go on (e.g. the loss became NaN). */
 export class TrainingError extends Error {
   override name = "TrainingError";
@@ -22,6 +27,11 @@ export function userFacingLine(error: unknown): string | null {
   const known =
     error instanceof InputError || error instanceof TrainingError || error instanceof DistributedError;
   return known ? `onevideo: ${error.message}` : null;
+}
+
+/** The exit code of an error: 2 for a command line that does not parse, 1 for a failure at work. */
+export function exitCodeOf(error: unknown): number {
+  return error instanceof UsageError ? 2 : 1;
 }
 
 /** A note for the user (something done for them, e.g. a damaged checkpoint passed over): one line on stderr. */

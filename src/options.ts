@@ -1,11 +1,11 @@
 // Options, as every command and config file takes them: zod schemas with their defaults and
 // descriptions, validated before any work starts (an unknown key, a wrong type or an
-// impossible value is one InputError line naming the flag), and described for --help.
+// impossible value is one UsageError line naming the flag, exit 2), and described for --help.
 // The options several commands share are defined here once.
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { InputError } from "./errors.ts";
+import { InputError, UsageError } from "./errors.ts";
 
 export const positiveInt = z.number().int().positive();
 export const fraction = z.number().min(0).max(1);
@@ -20,10 +20,20 @@ export const deviceOption = z
 export const seedOption = z.number().int().min(0).default(0);
 /** A folder a command writes; give it the command's own description. */
 export const outOption = z.string().min(1);
+/** Results as one JSON object, the last line on stdout, instead of text. */
+export const jsonOption = z
+  .boolean()
+  .default(false)
+  .describe("print the result as one JSON object (the last line on stdout) instead of text");
 
 /** The flag of an option key: batchSize -> --batch-size. */
 export function flagName(key: string): string {
   return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+/** The option key of a flag's name, with or without its dashes: batch-size -> batchSize. */
+export function optionKey(name: string): string {
+  return name.replace(/^--/, "").replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
 
 /** The same options with other defaults (a method's published values over the shared ones). */
@@ -42,9 +52,10 @@ export function withDefaults<S extends Record<string, z.ZodType>>(
   return result as S;
 }
 
-/** Reads a JSON or YAML config file into a plain object. */
+/** Reads a JSON or YAML config file into options by key; keys are as on the command line (batch-size) or camelCase. */
 export function readConfigFile(path: string): Record<string, unknown> {
   let text: string;
+  let parsed: Record<string, unknown>;
   try {
     text = readFileSync(path, "utf8");
   } catch {
@@ -53,7 +64,7 @@ export function readConfigFile(path: string): Record<string, unknown> {
   try {
     const value = path.endsWith(".json") ? JSON.parse(text) : parseYaml(text);
     if (value === null || typeof value !== "object" || Array.isArray(value)) throw new Error("not a mapping");
-    return value as Record<string, unknown>;
+    parsed = value as Record<string, unknown>;
   } catch (error) {
     // One line: the parser's first line (YAML adds a code frame below it), and where.
     const { message, linePos } = error as Error & { linePos?: { line: number; col: number }[] };
@@ -62,12 +73,20 @@ export function readConfigFile(path: string): Record<string, unknown> {
       .split("\n")[0]
       .replace(/ at line \d+, column \d+:?$/, "")
       .replace(/:$/, "");
-    throw new InputError(`config file ${path} is not valid JSON/YAML of options (${first}${where})`);
+    throw new UsageError(`config file ${path} is not valid JSON/YAML of options (${first}${where})`);
   }
+  const options: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(parsed)) {
+    const key = optionKey(name);
+    if (Object.hasOwn(options, key))
+      throw new UsageError(`config file ${path} gives '${key}' twice (as ${name} too)`);
+    options[key] = value;
+  }
+  return options;
 }
 
 /**
- * Validates options against a schema; the first problem becomes one InputError line.
+ * Validates options against a schema; the first problem becomes one UsageError line.
  * `command` names who asks, for the line about a required option that is missing.
  */
 export function validateConfig<S extends z.ZodType>(
@@ -82,16 +101,16 @@ export function validateConfig<S extends z.ZodType>(
     const shape = (schema as unknown as { shape?: Record<string, unknown> }).shape ?? {};
     const guess = closest(issue.keys[0], Object.keys(shape));
     const hint = guess === undefined ? "" : ` (did you mean '${guess}'?)`;
-    throw new InputError(
+    throw new UsageError(
       `unknown option ${issue.keys.map((k) => `'${k}'`).join(", ")}${hint}; see --help for the options`,
     );
   }
   const key = issue.path.join(".");
   const value = options[key];
   if (command !== undefined && issue.path.length === 1 && value === undefined) {
-    throw new InputError(`${command} needs ${flagName(key)}; run 'onevideo ${command} --help'`);
+    throw new UsageError(`${command} needs ${flagName(key)}; run 'onevideo ${command} --help'`);
   }
-  throw new InputError(`invalid option ${flagName(key || "config")}: ${problem(issue, value)}`);
+  throw new UsageError(`invalid option ${flagName(key || "config")}: ${problem(issue, value)}`);
 }
 
 /** What is wrong with a value, said in the user's terms. */

@@ -4,8 +4,8 @@
 import { statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { z } from "zod";
-import { defineCommand } from "./command.ts";
-import { checkpointOption, deviceOption, outOption } from "../options.ts";
+import { defineCommand, printResult } from "./command.ts";
+import { checkpointOption, deviceOption, jsonOption, outOption } from "../options.ts";
 import { analyzeVideo, frameStepFor, type ObjectCounting } from "../analysis/analyze_video.ts";
 import { defaultCutDetection } from "../analysis/shot_detection.ts";
 import { Progress } from "../util/progress.ts";
@@ -48,6 +48,7 @@ export const analyzeOptions = {
     .describe("short side the encoder sees (default: its training size)"),
   objectBatch: z.number().int().positive().default(8).describe("frames per encoder pass"),
   device: deviceOption,
+  json: jsonOption,
 };
 
 const noEncoderNote =
@@ -127,13 +128,14 @@ export const command = defineCommand({
     );
     const plots = writeAnalysisPlots(analyses, out);
     writeFileAtomically(join(out, "report.html"), analysisReportHtml(analyses, plots));
-    for (const { video, summary } of analyses) {
+    const lines = analyses.map(({ video, summary }) => {
       const objectsPart = summary.objects ? `, objects per frame ${summary.objects.mean}` : "";
-      console.log(
+      return (
         `${video.path}: ${summary.duration_s} s, ${summary.shot_count} shot(s), mean shot ${summary.mean_shot_s} s, ` +
-          `lightness L* ${summary.lightness.min}-${summary.lightness.max} (trend ${summary.lightness.trend_per_minute}/min)${objectsPart}`,
+        `lightness L* ${summary.lightness.min}-${summary.lightness.max} (trend ${summary.lightness.trend_per_minute}/min)${objectsPart}`
       );
-    }
-    console.log(out);
+    });
+    const videoSummaries = analyses.map(({ video, summary }) => ({ path: video.path, summary }));
+    printResult(options.json, [...lines, out], { out, videos: videoSummaries });
   },
 });

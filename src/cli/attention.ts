@@ -3,8 +3,8 @@
 import { join, resolve } from "node:path";
 import { z } from "zod";
 import { makeWritableFolder } from "../util/folders.ts";
-import { defineCommand } from "./command.ts";
-import { checkpointOption, deviceOption, outOption } from "../options.ts";
+import { defineCommand, printResult } from "./command.ts";
+import { checkpointOption, deviceOption, jsonOption, outOption } from "../options.ts";
 import { pickDevice } from "../torch/index.ts";
 import { normalizeImages } from "../augment/photometric.ts";
 import { imageSize, readImage } from "../data/image_file.ts";
@@ -30,6 +30,7 @@ export const attentionOptions = {
     .default(-1)
     .describe("block whose attention is drawn (-1: last, -2: second-to-last)"),
   device: deviceOption,
+  json: jsonOption,
 };
 
 export const command = defineCommand({
@@ -81,6 +82,20 @@ export const command = defineCommand({
         });
       }
     });
-    console.log(out);
+    const heads = encoder.backbone.config.numHeads;
+    const files = [
+      "image.png",
+      "heads.png",
+      ...Array.from({ length: heads }, (_, head) => `head-${head}.png`),
+    ];
+    printResult(options.json, [out], {
+      out,
+      checkpoint: encoder.source,
+      image: options.image,
+      size,
+      block: options.block,
+      heads,
+      files,
+    });
   },
 });

@@ -1,11 +1,11 @@
 // The contract every command keeps: its flags are zod schemas, read by Node's own parseArgs
 // (a flag's schema says whether it takes a value and whether that value is a number), shown
 // by --help with their defaults, validated before any work starts, then run. A bad flag is
-// one InputError line naming it.
+// one UsageError line naming it (exit 2).
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { InputError } from "../errors.ts";
-import { closest, describeOptions, flagName, validateConfig } from "../options.ts";
+import { UsageError } from "../errors.ts";
+import { closest, describeOptions, flagName, optionKey, validateConfig } from "../options.ts";
 
 export interface Command<Options = Record<string, unknown>> {
   /** How it is called, e.g. "eval knn". */
@@ -112,16 +112,16 @@ export function parseFlags(
     const flag = /'(--[^' =]+)/.exec(message)?.[1] ?? "";
     const code = (error as { code?: string }).code;
     if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
-      const key = flag.slice(2).replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+      const key = optionKey(flag);
       const guess = closest(flag, [...byFlag.keys()]);
       const hint = guess === undefined ? "" : ` (did you mean ${guess}?)`;
-      throw new InputError(`unknown option '${key}' for ${command.name}${hint}; ${seeHelp}`);
+      throw new UsageError(`unknown option '${key}' for ${command.name}${hint}; ${seeHelp}`);
     }
-    if (/does not take an argument/.test(message)) throw new InputError(`${flag} takes no value; ${seeHelp}`);
-    throw new InputError(`${flag} needs a value; ${seeHelp}`);
+    if (/does not take an argument/.test(message)) throw new UsageError(`${flag} takes no value; ${seeHelp}`);
+    throw new UsageError(`${flag} needs a value; ${seeHelp}`);
   }
   if (positionals.length > 0 && !command.positionals) {
-    throw new InputError(`unexpected argument '${positionals[0]}'; ${seeHelp}`);
+    throw new UsageError(`unexpected argument '${positionals[0]}'; ${seeHelp}`);
   }
   const options: Record<string, unknown> = {};
   for (const [flag, value] of Object.entries(values)) {
@@ -147,6 +147,12 @@ export async function runCommand(command: Command<unknown>, argv: string[]): Pro
   await command.run(command.parse(raw), positionals);
 }
 
+/** A command's result on stdout: its text lines, or with --json the result alone, as one JSON object. */
+export function printResult(json: boolean, text: readonly string[], result: object): void {
+  if (json) console.log(JSON.stringify(result));
+  else for (const line of text) console.log(line);
+}
+
 /** Commands under one name (onevideo eval knn, eval davis, ...). */
 export interface CommandGroup {
   usage: string;
@@ -169,7 +175,7 @@ export async function dispatch(group: CommandGroup, argv: string[], prefix = "on
   const entry = Object.hasOwn(group.commands, name) ? group.commands[name] : undefined;
   if (!entry) {
     const what = prefix === "onevideo" ? "command" : `${prefix.slice("onevideo ".length)} subcommand`;
-    throw new InputError(`unknown ${what} '${name}'; run '${prefix} --help'`);
+    throw new UsageError(`unknown ${what} '${name}'; run '${prefix} --help'`);
   }
   const loaded = await entry.load();
   if ("commands" in loaded) return dispatch(loaded, rest, `${prefix} ${name}`);

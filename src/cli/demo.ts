@@ -1,22 +1,25 @@
 // onevideo demo: pretrain a small ViT with DINO on a real street video in a few minutes on a
-// CPU, then show what it learned. The last line printed is the run folder.
+// CPU, then show what it learned. The last line printed is the run folder (or, with --json, the
+// summary).
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { InputError } from "../errors.ts";
 import { dinoOptions } from "../methods/dino.ts";
+import { jsonOption } from "../options.ts";
 import { demoOptions, demoVideo } from "../pretrain/demo.ts";
 import { pretrain } from "../pretrain/pretrain.ts";
 import type { Command } from "./command.ts";
+import { reportRun } from "./pretrain.ts";
 import { installAdvice } from "../util/system.ts";
 
 export const command: Command<Record<string, unknown>> = {
   name: "demo",
   // Any DINO option overrides the demo's.
-  flags: dinoOptions,
+  flags: { ...dinoOptions, json: jsonOption },
   help: () =>
-    "usage: onevideo demo [--out <dir>] [--steps N]\n\nPretrains a ViT-Tiny with DINO on opencv-doc's vtest.avi and writes pictures.",
+    "usage: onevideo demo [--out <dir>] [--steps N] [--json]\n\nPretrains a ViT-Tiny with DINO on opencv-doc's vtest.avi and writes pictures.\nAny DINO option (onevideo pretrain --help) overrides the demo's; --json prints the result as one JSON object.",
   parse: (raw) => raw,
-  async run(options) {
+  async run({ json, ...options }) {
     if (!existsSync(demoVideo)) {
       throw new InputError(`the demo video ${demoVideo} is missing; ${installAdvice(["opencv-doc"])}`);
     }
@@ -24,9 +27,6 @@ export const command: Command<Record<string, unknown>> = {
       String(options.out ?? join("runs", `demo-${new Date().toISOString().replace(/[:.]/g, "-")}`)),
     );
     const summary = await pretrain({ ...demoOptions, ...options, out });
-    console.log(
-      `trained ${summary.steps} steps: loss ${summary.firstLoss.toFixed(4)} -> ${summary.lastLoss.toFixed(4)}`,
-    );
-    console.log(summary.runDir);
+    reportRun(summary, json === true);
   },
 };

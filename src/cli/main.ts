@@ -1,7 +1,7 @@
 // The onevideo command line: a table of commands, each in its own file and loaded only when
-// called; errors meant for the user become one line and a non-zero exit.
-import { readFileSync } from "node:fs";
-import { DistributedError, userFacingLine } from "../errors.ts";
+// called; errors meant for the user become one line and exit 2 (usage) or 1 (a failure at work).
+import { packageVersion } from "../util/system.ts";
+import { DistributedError, exitCodeOf, userFacingLine } from "../errors.ts";
 import { commandList, type CommandTable, dispatch } from "./command.ts";
 
 const commands: CommandTable = {
@@ -29,17 +29,15 @@ const commands: CommandTable = {
     summary: 'build the "tours" benchmark: a synthetic walking tour with ground-truth masks',
     load: async () => (await import("./tours.ts")).command,
   },
+  doctor: {
+    summary: "what this machine gives onevideo (libtorch, BLAS, threads, CUDA, ffmpeg, disk) and the fixes",
+    load: async () => (await import("./doctor.ts")).command,
+  },
   analyze: {
     summary: "lightness, shots and objects per frame of footage: JSON, plots and an HTML report",
     load: async () => (await import("./analyze.ts")).command,
   },
 };
-
-/** The version in the package's own package.json. */
-function packageVersion(): string {
-  const manifest = new URL("../../package.json", import.meta.url);
-  return (JSON.parse(readFileSync(manifest, "utf8")) as { version: string }).version;
-}
 
 const onevideo = {
   commands,
@@ -65,5 +63,5 @@ try {
   process.stderr.write(`${line}\n`);
   // After a failed collective the process group's threads may still wait on a dead peer: end now.
   if (error instanceof DistributedError) process.exit(1);
-  process.exitCode = 1;
+  process.exitCode = exitCodeOf(error);
 }

@@ -3,19 +3,20 @@
 import { constants } from "node:os";
 import { z } from "zod";
 import { InputError } from "../errors.ts";
-import { describeOptions } from "../options.ts";
-import { pretrain, resolveConfig } from "../pretrain/pretrain.ts";
+import { describeOptions, jsonOption } from "../options.ts";
+import { pretrain, type PretrainResult, resolveConfig } from "../pretrain/pretrain.ts";
 import { isMethodName, methodEntry, methodNames, type PretrainConfig } from "../pretrain/registry.ts";
 import { requireSource } from "../pretrain/sources.ts";
 import { placementFromEnv } from "../train/data_parallel.ts";
 import { launchLocalWorkers, launchOptionsFrom } from "../train/launch.ts";
-import type { Command } from "./command.ts";
+import { type Command, printResult } from "./command.ts";
 
 const jobFlags = {
   method: z.string().describe("dino, dora or vader"),
   preset: z.string().describe("named option set, e.g. demo"),
   config: z.string().describe("JSON or YAML options"),
   resume: z.boolean().describe("continue the run in --out from its last checkpoint"),
+  json: jsonOption,
 };
 const launcherFlags = {
   nprocPerNode: z.number(),
@@ -35,6 +36,7 @@ export function pretrainHelp(method: string): string {
     "  --preset demo                  sizes for two CPU cores and minutes (file and flags override it)",
     "  --config <file>                JSON or YAML options; flags override it",
     "  --resume                       continue the run in --out from its last checkpoint",
+    "  --json                         print the result as one JSON object (the last line on stdout)",
     "",
     "data-parallel training (c10d: Gloo on CPU, NCCL on CUDA; --batch-size is per process):",
     "  --nproc-per-node N             start N worker processes on this machine",
@@ -45,6 +47,27 @@ export function pretrainHelp(method: string): string {
     `${name} options ('onevideo pretrain --method <other> --help' lists another method's):`,
     ...describeOptions(methodEntry(name).options),
   ].join("\n");
+}
+
+/**
+ * A run's end: how the loss went, the weights and last the run folder (with --json the summary);
+ * a stopped run says how to continue it, on stderr, and exits with the signal's code.
+ */
+export function reportRun(summary: PretrainResult, json: boolean): void {
+  if (summary.stoppedBy) {
+    process.exitCode = 128 + constants.signals[summary.stoppedBy];
+    process.stderr.write(
+      `onevideo: stopped at step ${summary.steps}; continue with: onevideo pretrain --resume --out ${summary.runDir}\n`,
+    );
+    if (json) printResult(true, [], summary);
+    return;
+  }
+  const loss = `loss ${summary.firstLoss.toFixed(4)} -> ${summary.lastLoss.toFixed(4)}`;
+  printResult(
+    json,
+    [`trained ${summary.steps} steps: ${loss}`, `weights: ${summary.weights}`, summary.runDir],
+    summary,
+  );
 }
 
 /** argv without the launcher's flags (and their values), for the workers. */
@@ -62,6 +85,7 @@ function withoutLauncherFlags(argv: string[]): string[] {
 interface PretrainJob {
   config: PretrainConfig;
   resume: boolean;
+  json: boolean;
   launcher: Record<string, unknown>;
 }
 
@@ -75,14 +99,15 @@ export const command: Command<PretrainJob> = {
   },
   help: (raw) => pretrainHelp(String(raw.method ?? "dino")),
   parse(raw) {
-    const { resume, nprocPerNode, nnodes, nodeRank, masterAddr, masterPort, ...options } = raw;
+    const { resume, json, nprocPerNode, nnodes, nodeRank, masterAddr, masterPort, ...options } = raw;
     return {
       config: resolveConfig(options, resume === true),
       resume: resume === true,
+      json: json === true,
       launcher: { nprocPerNode, nnodes, nodeRank, masterAddr, masterPort },
     };
   },
-  async run({ config, resume, launcher }) {
+  async run({ config, resume, json, launcher }) {
     if (Object.values(launcher).some((value) => value !== undefined)) {
       if (process.env.RANK !== undefined) {
         throw new InputError(
@@ -102,18 +127,7 @@ export const command: Command<PretrainJob> = {
       return;
     }
     const summary = await pretrain(config, { resume });
-    if (summary.stoppedBy) process.exitCode = 128 + constants.signals[summary.stoppedBy];
-    if (placementFromEnv().rank !== 0) return;
-    if (summary.stoppedBy) {
-      process.stderr.write(
-        `onevideo: stopped at step ${summary.steps}; continue with: onevideo pretrain --resume --out ${summary.runDir}\n`,
-      );
-      return;
-    }
-    console.log(
-      `trained ${summary.steps} steps: loss ${summary.firstLoss.toFixed(4)} -> ${summary.lastLoss.toFixed(4)}`,
-    );
-    console.log(`weights: ${summary.weights}`);
-    console.log(summary.runDir);
+    if (placementFromEnv().rank === 0) reportRun(summary, json);
+    else if (summary.stoppedBy) process.exitCode = 128 + constants.signals[summary.stoppedBy];
   },
 };

@@ -4,8 +4,8 @@
 import { join, resolve } from "node:path";
 import { z } from "zod";
 import { makeWritableFolder } from "../util/folders.ts";
-import { defineCommand } from "./command.ts";
-import { checkpointOption, deviceOption, outOption } from "../options.ts";
+import { defineCommand, printResult } from "./command.ts";
+import { checkpointOption, deviceOption, jsonOption, outOption } from "../options.ts";
 import { pickDevice } from "../torch/index.ts";
 import { normalizeImages } from "../augment/photometric.ts";
 import { rgbBatch } from "../data/frame_source.ts";
@@ -41,6 +41,7 @@ export const trackOptions = {
   sinkhornIterations: z.number().int().positive().default(30).describe("Sinkhorn-Knopp iterations"),
   sinkhornEpsilon: z.number().positive().default(0.05).describe("Sinkhorn-Knopp entropy weight"),
   device: deviceOption,
+  json: jsonOption,
 };
 
 export const command = defineCommand({
@@ -101,6 +102,15 @@ export const command = defineCommand({
       const zoom = Math.max(1, Math.round(192 / height));
       writePng(join(out, "heads.png"), attentionStrip(frames[0], width, height, chosen, zoom));
     });
-    console.log(out);
+    const files = [...overlays.keys()].map((t) => `frame-${String(t).padStart(3, "0")}.png`);
+    printResult(options.json, [out], {
+      out,
+      checkpoint: encoder.source,
+      video: options.video,
+      startFrame,
+      stride: options.stride,
+      heads,
+      files: [...files, "heads.png"],
+    });
   },
 });

@@ -4,7 +4,7 @@
 // is finished, draws its pictures.
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { InputError, printNote } from "../errors.ts";
+import { InputError, printNote, UsageError } from "../errors.ts";
 import { readConfigFile, validateConfig } from "../options.ts";
 import { type Device, manualSeed, pickDevice, pickPrecision, type Precision } from "../torch/index.ts";
 import { DataParallel, placementFromEnv, type WorldPlacement } from "../train/data_parallel.ts";
@@ -13,6 +13,7 @@ import { type StepReport, train, type TrainSummary } from "../train/trainer.ts";
 import { makeWritableFolder, removeEmptyFolders, removeStaleTemporaries } from "../util/folders.ts";
 import { writeLossCurve } from "../viz/run_pictures.ts";
 import { isMethodName, methodEntry, methodNames, type PretrainConfig } from "./registry.ts";
+import { runEnvironment } from "./run_environment.ts";
 import { openSource, requireSource } from "./sources.ts";
 
 export interface PretrainOptions {
@@ -31,20 +32,22 @@ export type PretrainResult = TrainSummary & { runDir: string };
  * validated. A resumed run starts from the config it recorded, under all of these.
  */
 export function resolveConfig(options: Record<string, unknown>, resume = false): PretrainConfig {
-  const { config: file, method: flagMethod, preset, ...flags } = options;
+  const { config: file, method: flagMethod, preset: flagPreset, ...flags } = options;
   const saved = resume ? savedConfig(flags.out) : {};
   const fromFile = typeof file === "string" ? readConfigFile(file) : {};
-  const { method: fileMethod, ...fileOptions } = fromFile;
+  // A run's own config.json replays it; runs before environment.json recorded worldSize there.
+  const { method: fileMethod, preset: filePreset, worldSize: _worldSize, ...fileOptions } = fromFile;
+  const preset = flagPreset ?? filePreset;
   const method = flagMethod ?? fileMethod ?? saved.method ?? "dino";
   if (!isMethodName(method)) {
-    throw new InputError(
+    throw new UsageError(
       `--method ${String(method)} is not one onevideo trains; use ${methodNames.join(", ")}`,
     );
   }
   const entry = methodEntry(method);
   if (preset !== undefined && !Object.hasOwn(entry.presets, String(preset))) {
     const names = Object.keys(entry.presets).join(", ");
-    throw new InputError(`--preset ${String(preset)} is not one onevideo has; use ${names}`);
+    throw new UsageError(`--preset ${String(preset)} is not one onevideo has; use ${names}`);
   }
   const presetOptions = preset === undefined ? {} : entry.presets[preset as keyof typeof entry.presets];
   const recorded = Object.fromEntries(
@@ -162,7 +165,8 @@ async function trainInto(
         stopAfterStep: options.stopAfterStep,
         parallel,
         onProgress: options.onProgress,
-        record: { ...validated, precision, worldSize: parallel.worldSize },
+        record: { ...validated, precision },
+        environment: runEnvironment(device, precision, parallel.worldSize),
       });
       // Only a finished run exports weights (and only rank 0 writes).
       if (summary.weights !== "") {

@@ -54,9 +54,8 @@ export async function openSource(config: SourceOptions, wholeClips: boolean): Pr
     cacheRoot: config.cacheDir,
     onPlan: (plan) => {
       const gigabytes = (bytes: number) => `${(bytes / 1e9).toFixed(2)} GB`;
-      // Progress goes to stdout (stderr holds only what went wrong), as the step lines do.
-      console.log(
-        `decoding ${plan.frames} frames of ${plan.width}x${plan.height} (${gigabytes(plan.bytes)}) into the frame store ${plan.directory}; ${gigabytes(plan.freeBytes)} free there`,
+      process.stderr.write(
+        `decoding ${plan.frames} frames of ${plan.width}x${plan.height} (${gigabytes(plan.bytes)}) into the frame store ${plan.directory}; ${gigabytes(plan.freeBytes)} free there\n`,
       );
       progress = new Progress(plan.frames, "frames");
     },

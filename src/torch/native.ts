@@ -93,9 +93,14 @@ function cpuHasAvx512(): boolean {
 
 /** The BLAS library the process actually mapped, read from /proc/self/maps. */
 export function loadedBlasLibrary(): string | undefined {
+  return loadedLibrary(/lib(open)?blas[^/]*\.so/);
+}
+
+/** The file of the first library mapped into this process whose path matches, links resolved. */
+export function loadedLibrary(pattern: RegExp): string | undefined {
   try {
     const maps = readFileSync("/proc/self/maps", "utf8");
-    const line = maps.split("\n").find((entry) => /lib(open)?blas[^/]*\.so/.test(entry));
+    const line = maps.split("\n").find((entry) => pattern.test(entry));
     const path = line?.slice(line.indexOf("/"));
     return path ? realpathSync(path) : undefined;
   } catch {

@@ -89,6 +89,11 @@ export class RunFolder {
     return join(this.path, "config.json");
   }
 
+  /** One entry per start of the run: what it ran with besides its options (versions, device, threads). */
+  get environmentPath(): string {
+    return join(this.path, "environment.json");
+  }
+
   get metricsPath(): string {
     return join(this.path, "metrics.jsonl");
   }
@@ -117,6 +122,20 @@ export class RunFolder {
   writeConfig(record: object): void {
     mkdirSync(this.path, { recursive: true });
     writeFileAtomically(this.configPath, JSON.stringify(record, null, 1));
+  }
+
+  /** Adds this start's entry to environment.json. */
+  appendEnvironment(entry: object): void {
+    writeFileAtomically(this.environmentPath, JSON.stringify([...this.readEnvironment(), entry], null, 1));
+  }
+
+  readEnvironment(): object[] {
+    try {
+      const entries = JSON.parse(readFileSync(this.environmentPath, "utf8")) as unknown;
+      return Array.isArray(entries) ? (entries as object[]) : [];
+    } catch {
+      return []; // none yet (or a damaged one: the record starts again)
+    }
   }
 
   readConfig(): Record<string, unknown> | null {

@@ -211,6 +211,8 @@ export async function train(options: {
    * resume, since what the run now trains with (e.g. more --steps) is what it records.
    */
   record?: object;
+  /** What environment.json records for this start, with the step it starts from. */
+  environment?: object;
 }): Promise<TrainSummary> {
   const { method, source, settings, run, device } = options;
   const parallel = options.parallel ?? DataParallel.single();
@@ -240,6 +242,9 @@ export async function train(options: {
     run.truncateMetrics(restored?.step ?? 0); // the steps after the checkpoint are trained again
   }
   if (isLeader && options.record) run.writeConfig(options.record);
+  if (isLeader && options.environment) {
+    run.appendEnvironment({ startStep: restored?.step ?? 0, ...options.environment });
+  }
   if (restored) {
     start = restored.step;
     const saved = restored.randomStates ?? [restored.randomState];

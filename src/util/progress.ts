@@ -1,4 +1,5 @@
-// Progress of a long job: a live line on a terminal, plain lines otherwise.
+// Progress of a long job, on stderr (stdout holds results): a live line on a terminal, which
+// leaves the logged updates behind it as lines, and only the logged updates otherwise.
 
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return "?";
@@ -14,6 +15,8 @@ export function formatDuration(seconds: number): string {
 export class Progress {
   private readonly started = performance.now();
   private readonly live = process.stderr.isTTY === true;
+  /** Whether the terminal's last line is a live one, not yet ended. */
+  private open = false;
 
   constructor(
     private readonly total: number,
@@ -26,11 +29,14 @@ export class Progress {
     const rate = (done - firstDone) / Math.max(elapsed, 1e-9);
     const eta = (this.total - done) / rate;
     const line = `${this.unit} ${done}/${this.total}  ${details}  ${rate.toFixed(2)} ${this.unit}/s  ETA ${formatDuration(eta)}`;
-    if (this.live) process.stderr.write(`\r\x1b[K${line}`);
-    else if (force) process.stdout.write(`${line}\n`);
+    if (this.live) {
+      process.stderr.write(`\r\x1b[K${line}${force ? "\n" : ""}`);
+      this.open = !force;
+    } else if (force) process.stderr.write(`${line}\n`);
   }
 
   finish(): void {
-    if (this.live) process.stderr.write("\n");
+    if (this.open) process.stderr.write("\n");
+    this.open = false;
   }
 }

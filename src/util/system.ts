@@ -1,6 +1,7 @@
 // Where onevideo runs from (a checkout or an installed package) and which of the system's Debian
 // packages it needs are missing, so that a missing one is named in one line with its fix.
-import { accessSync, constants, existsSync, readdirSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { accessSync, constants, existsSync, readdirSync, readFileSync } from "node:fs";
 import { delimiter, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -60,3 +61,20 @@ export function installAdvice(packages: readonly string[]): string {
 
 /** The command that builds the addon here. */
 export const addonBuildCommand = isCheckout ? "bash scripts/setup.sh" : "npm rebuild onevideo";
+
+/** The version in the package's own package.json. */
+export function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(join(packageRoot, "package.json"), "utf8")) as { version: string };
+  return manifest.version;
+}
+
+/** The checkout's commit (with "-dirty" when files differ from it), or undefined outside a git checkout. */
+export function gitCommit(): string | undefined {
+  if (!isCheckout) return undefined;
+  const git = (...args: string[]) =>
+    spawnSync("git", ["-C", packageRoot, ...args], { encoding: "utf8", timeout: 5000 });
+  const head = git("rev-parse", "HEAD");
+  if (head.status !== 0) return undefined;
+  const dirty = git("status", "--porcelain", "--untracked-files=no").stdout.trim() !== "";
+  return `${head.stdout.trim()}${dirty ? "-dirty" : ""}`;
+}

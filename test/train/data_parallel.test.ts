@@ -237,7 +237,7 @@ test("workers started torchrun-style (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT
     "checkpoints/step-00000003.safetensors",
   ])
     assert.ok(existsSync(join(out, file)), file);
-  assert.equal(JSON.parse(readFileSync(join(out, "config.json"), "utf8")).worldSize, 2);
+  assert.equal(JSON.parse(readFileSync(join(out, "environment.json"), "utf8"))[0].worldSize, 2);
   assert.equal(metrics(out).length, 3);
   // The same job as the launcher's: the same losses as the 2-process run above.
   const launched = metrics(join(dir, "two-processes"));
