@@ -7,7 +7,10 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   // Plain JavaScript files (bin/, scripts/) run in Node.
-  { files: ["**/*.js", "**/*.mjs"], languageOptions: { globals: { process: "readonly", URL: "readonly" } } },
+  {
+    files: ["**/*.js", "**/*.mjs"],
+    languageOptions: { globals: { process: "readonly", URL: "readonly", console: "readonly" } },
+  },
   {
     rules: {
       "@typescript-eslint/no-explicit-any": "off",

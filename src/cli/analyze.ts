@@ -9,7 +9,7 @@ import { checkpointOption, deviceOption, jsonOption, outOption } from "../option
 import { analyzeVideo, frameStepFor, type ObjectCounting } from "../analysis/analyze_video.ts";
 import { defaultCutDetection } from "../analysis/shot_detection.ts";
 import { Progress } from "../util/progress.ts";
-import { InputError } from "../errors.ts";
+import { InputError, UsageError } from "../errors.ts";
 import { writeFileAtomically } from "../util/atomic_file.ts";
 import { makeWritableFolder } from "../util/folders.ts";
 import { probeVideo } from "../video/probe.ts";
@@ -74,7 +74,7 @@ export const command = defineCommand({
   ],
   positionals: true,
   async run(options, videos) {
-    if (videos.length === 0) throw new InputError("give at least one video: onevideo analyze <video...>");
+    if (videos.length === 0) throw new UsageError("give at least one video: onevideo analyze <video...>");
     const out = resolve(options.out);
     requireFolderPath(out);
     makeWritableFolder(out, "the analysis to --out");

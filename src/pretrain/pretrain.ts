@@ -63,7 +63,7 @@ export function resolveConfig(options: Record<string, unknown>, resume = false):
 
 /** The config a run folder recorded, for --resume (what is not an option, such as worldSize, left out). */
 function savedConfig(out: unknown): Record<string, unknown> {
-  if (typeof out !== "string") throw new InputError("--resume needs --out <the run folder to continue>");
+  if (typeof out !== "string") throw new UsageError("--resume needs --out <the run folder to continue>");
   const run = new RunFolder(resolve(out));
   let config: Record<string, unknown> | null;
   try {

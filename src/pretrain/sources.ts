@@ -4,7 +4,7 @@ import { ClipSource } from "../data/clip_source.ts";
 import { FashionMnistSource } from "../data/fashion_mnist_source.ts";
 import { FrameSource, type ImageSource } from "../data/frame_source.ts";
 import { ImageFolderSource } from "../data/image_folder.ts";
-import { InputError } from "../errors.ts";
+import { UsageError } from "../errors.ts";
 import type { sharedOptions } from "../train/config.ts";
 import type { ClipSampling } from "../video/clips.ts";
 import { Progress } from "../util/progress.ts";
@@ -30,7 +30,7 @@ export function defaultFrameShortSide(imageSize: number): number {
 /** Refuses a config that names nothing to learn from, before any work starts. */
 export function requireSource(config: SourceOptions): void {
   if (config.video === undefined && config.images === undefined && config.dataset === undefined) {
-    throw new InputError(
+    throw new UsageError(
       "give the footage to learn from: --video <file> (or --images <folder>, --dataset fashion-mnist)",
     );
   }

@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { availableParallelism, constants } from "node:os";
-import { InputError } from "../errors.ts";
+import { InputError, UsageError } from "../errors.ts";
 
 export interface LaunchOptions {
   nprocPerNode: number;
@@ -28,7 +28,7 @@ export function launchOptionsFrom(
   const count = (key: string, flag: string, fallback: number, minimum: number) => {
     const value = options[key] ?? fallback;
     if (typeof value !== "number" || !Number.isInteger(value) || value < minimum) {
-      throw new InputError(`${flag} ${String(value)}: give an integer >= ${minimum}`);
+      throw new UsageError(`${flag} ${String(value)}: give an integer >= ${minimum}`);
     }
     return value;
   };

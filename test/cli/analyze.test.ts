@@ -147,6 +147,12 @@ test("without an encoder objects are left out with a note; bad inputs are one li
   ]);
   const written = readFileSync(join(out, "analysis.json"), "utf8");
   const [analysis] = (JSON.parse(written) as AnalysisFile).videos;
+  // --json: the summaries analysis.json holds, as one JSON object on stdout.
+  const json = onevideo("analyze", video, "--out", join(dir, "analysis-json"), "--json");
+  assert.equal(json.status, 0, json.stderr);
+  const result = JSON.parse(json.stdout) as { out: string; videos: { path: string; summary: object }[] };
+  assert.equal(result.out, join(dir, "analysis-json"));
+  assert.deepEqual(result.videos, [{ path: analysis.video.path, summary: analysis.summary }]);
   assert.equal(analysis.objects, undefined);
   assert.match(analysis.objects_note!, /need an encoder, give --checkpoint/);
   assert.deepEqual(

@@ -22,6 +22,26 @@ test("attention writes the image, every head's map and the strip", () => {
   const run = onevideo("attention", "--checkpoint", weights, "--image", image, "--out", out, "--size", "48");
   assert.equal(run.status, 0, run.stderr);
   assert.equal(run.stdout.trim(), out);
+  // --json: the same maps, and the result as one JSON object naming them.
+  const jsonOut = join(dir, "maps-json");
+  const json = onevideo(
+    "attention",
+    "--checkpoint",
+    weights,
+    "--image",
+    image,
+    "--out",
+    jsonOut,
+    "--size",
+    "48",
+    "--json",
+  );
+  assert.equal(json.status, 0, json.stderr);
+  const result = JSON.parse(json.stdout) as { out: string; heads: number; files: string[]; size: object };
+  assert.equal(result.out, jsonOut);
+  assert.equal(result.heads, 3);
+  assert.deepEqual(result.files.sort(), readdirSync(jsonOut).sort());
+  assert.deepEqual(result.size, { width: 64, height: 48 });
   assert.deepEqual(readdirSync(out).sort(), [
     "head-0.png",
     "head-1.png",

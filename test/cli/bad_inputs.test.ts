@@ -1,4 +1,5 @@
-// Bad input, across every command: exit code 1, exactly one line on stderr naming the input
+// Bad input, across every command: exit code 2 for a command line that does not parse, 1 for
+// a failure at work, exactly one line on stderr naming the input
 // and the fix, no stack trace, and every file that was there before is byte for byte the same.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -37,135 +38,163 @@ writeSafetensors(weights, vit.stateDict(), modelMetadataEntry(vitMetadata(vit, "
 const missing = join(files, "missing");
 const v = ["--video", vtest];
 
-const cases: [string[], RegExp, Record<string, string>?][] = [
+const cases: [string[], 1 | 2, RegExp, Record<string, string>?][] = [
   // pretrain: where it writes
   [
     ["pretrain", ...v, "--out", folder],
+    1,
     /--out .*my-folder holds files and is not a run folder; give an empty or new folder/,
   ],
-  [["pretrain", ...v, "--out", notes], /--out .*notes\.txt is a file; give a folder/],
+  [["pretrain", ...v, "--out", notes], 1, /--out .*notes\.txt is a file; give a folder/],
   [
     ["pretrain", ...v, "--out", join(notes, "run")],
+    1,
     /cannot write the run to --out .*notes\.txt\/run \(ENOTDIR\)/,
   ],
-  [["pretrain", ...v, "--out", "/proc/onevideo-run"], /cannot write the run to --out \/proc\/onevideo-run/],
-  [["pretrain", "--resume", "--out", folder], /--resume: .*my-folder holds no run \(no config\.json\)/],
-  [["pretrain", "--resume", ...v], /--resume needs --out/],
+  [
+    ["pretrain", ...v, "--out", "/proc/onevideo-run"],
+    1,
+    /cannot write the run to --out \/proc\/onevideo-run/,
+  ],
+  [["pretrain", "--resume", "--out", folder], 1, /--resume: .*my-folder holds no run \(no config\.json\)/],
+  [["pretrain", "--resume", ...v], 2, /--resume needs --out/],
   // pretrain: options
-  [["pretrain", ...v, "--patch-size", "7"], /invalid option --patch-size: 7 is not one of 8, 16/],
-  [["pretrain", ...v, "--batch-size", "many"], /invalid option --batch-size: 'many' is not a number/],
-  [["pretrain", ...v, "--steps"], /--steps needs a value/],
-  [["pretrain", ...v, "--steps", "0"], /invalid option --steps: /],
+  [["pretrain", ...v, "--patch-size", "7"], 2, /invalid option --patch-size: 7 is not one of 8, 16/],
+  [["pretrain", ...v, "--batch-size", "many"], 2, /invalid option --batch-size: 'many' is not a number/],
+  [["pretrain", ...v, "--steps"], 2, /--steps needs a value/],
+  [["pretrain", ...v, "--steps", "0"], 2, /invalid option --steps: /],
   [
     ["pretrain", ...v, "--batch-sise", "3"],
+    2,
     /unknown option 'batchSise' for pretrain \(did you mean --batch-size\?\)/,
   ],
-  [["pretrain", ...v, "--norm-last-layer=yes"], /--norm-last-layer takes no value/],
-  [["pretrain", ...v, "extra"], /unexpected argument 'extra'/],
-  [["pretrain", ...v, "--image-size", "60"], /--image-size: 60 is not a multiple of the patch size 16/],
+  [["pretrain", ...v, "--norm-last-layer=yes"], 2, /--norm-last-layer takes no value/],
+  [["pretrain", ...v, "extra"], 2, /unexpected argument 'extra'/],
+  [["pretrain", ...v, "--image-size", "60"], 2, /--image-size: 60 is not a multiple of the patch size 16/],
   [
     ["pretrain", ...v, "--arch", "vit_huge"],
+    2,
     /--arch: "vit_huge" is not one of vit_tiny, vit_small, vit_base/,
   ],
-  [["pretrain", ...v, "--method", "byol"], /--method byol is not one onevideo trains; use dino, dora, vader/],
-  [["pretrain", ...v, "--preset", "fast"], /--preset fast is not one onevideo has; use demo/],
+  [
+    ["pretrain", ...v, "--method", "byol"],
+    2,
+    /--method byol is not one onevideo trains; use dino, dora, vader/,
+  ],
+  [["pretrain", ...v, "--preset", "fast"], 2, /--preset fast is not one onevideo has; use demo/],
   [
     ["pretrain", ...v, "--config", badYaml],
+    2,
     /config file .*bad\.yaml is not valid JSON\/YAML of options \(.* at line \d+, column \d+\)/,
   ],
-  [["pretrain", ...v, "--config", typo], /unknown option 'archh' \(did you mean 'arch'\?\)/],
-  [["pretrain", ...v, "--config", join(files, "none.yaml")], /config file not found/],
+  [["pretrain", ...v, "--config", typo], 2, /unknown option 'archh' \(did you mean 'arch'\?\)/],
+  [["pretrain", ...v, "--config", join(files, "none.yaml")], 1, /config file not found/],
   [
     ["pretrain", ...v, "--device", "cuda"],
+    1,
     /--device cuda: this libtorch has no CUDA or no GPU is visible; use --device cpu/,
   ],
-  [["pretrain", ...v, "--device", "gpu"], /invalid option --device: use cpu, cuda or cuda:N/],
-  [["pretrain", ...v, "--precision", "fp16"], /--precision fp16 needs a GPU/],
-  [["pretrain", ...v, "--dataset", "fashion-mnist"], /give one of --video, --images and --dataset/],
+  [["pretrain", ...v, "--device", "gpu"], 2, /invalid option --device: use cpu, cuda or cuda:N/],
+  [["pretrain", ...v, "--precision", "fp16"], 1, /--precision fp16 needs a GPU/],
+  [["pretrain", ...v, "--dataset", "fashion-mnist"], 2, /give one of --video, --images and --dataset/],
   [
     ["pretrain", "--method", "dora", ...v, "--objects", "9"],
+    2,
     /--objects: 9 objects need as many heads, and vit_small has 6/,
   ],
-  [["pretrain", "--method", "dora", "--images", images], /DoRA learns from a video's clips; give --video/],
-  [["pretrain", "--method", "vader", ...v, "--image-size", "100"], /100 is not a multiple of 32/],
-  [["pretrain", ...v, "--nproc-per-node", "0"], /--nproc-per-node 0: give an integer >= 1/],
-  [["pretrain", ...v, "--threads"], /unknown option 'threads' for pretrain/],
+  [["pretrain", "--method", "dora", "--images", images], 2, /DoRA learns from a video's clips; give --video/],
+  [["pretrain", "--method", "vader", ...v, "--image-size", "100"], 2, /100 is not a multiple of 32/],
+  [["pretrain", ...v, "--nproc-per-node", "0"], 2, /--nproc-per-node 0: give an integer >= 1/],
+  [["pretrain", ...v, "--threads"], 2, /unknown option 'threads' for pretrain/],
   [
     ["pretrain", ...v, "--steps", "3"],
+    1,
     /ONEVIDEO_THREADS=abc is not a positive whole number/,
     { ONEVIDEO_THREADS: "abc" },
   ],
   // pretrain: the data
-  [["pretrain"], /give the footage to learn from: --video <file>/],
-  [["pretrain", "--video", missing], /video not found: .*missing/],
-  [["pretrain", "--video", notes], /notes\.txt is not a video ffmpeg can read/],
+  [["pretrain"], 2, /give the footage to learn from: --video <file>/],
+  [["pretrain", "--video", missing], 1, /video not found: .*missing/],
+  [["pretrain", "--video", notes], 1, /notes\.txt is not a video ffmpeg can read/],
   [
     ["pretrain", "--video", short, "--out", join(files, "short-run")],
+    1,
     /has 5 frames, shorter than one clip \(481 frames\)/,
   ],
-  [["pretrain", "--images", notes], /notes\.txt is a file, not a folder/],
-  [["pretrain", "--images", missing], /image folder not found/],
-  [["demo", "--out", folder], /holds files and is not a run folder/],
+  [["pretrain", "--images", notes], 1, /notes\.txt is a file, not a folder/],
+  [["pretrain", "--images", missing], 1, /image folder not found/],
+  [["demo", "--out", folder], 1, /holds files and is not a run folder/],
   // evaluation
-  [["eval", "knn", "--dataset", "fashion-mnist"], /eval knn needs --checkpoint/],
-  [["eval", "knn", "--checkpoint", missing, "--dataset", "fashion-mnist"], /checkpoint not found/],
+  [["eval", "knn", "--dataset", "fashion-mnist"], 2, /eval knn needs --checkpoint/],
+  [["eval", "knn", "--checkpoint", missing, "--dataset", "fashion-mnist"], 1, /checkpoint not found/],
   [
     ["eval", "knn", "--checkpoint", notes, "--dataset", "fashion-mnist"],
+    1,
     /cannot read .*notes\.txt as a checkpoint/,
   ],
   [
     ["eval", "knn", "--checkpoint", empty, "--dataset", "fashion-mnist"],
+    1,
     /neither weights\.safetensors nor a checkpoint; train it first/,
   ],
   [
     ["eval", "linear", "--checkpoint", weights, "--dataset", "fashion-mnist", "--epochs", "zero"],
+    2,
     /'zero' is not a number/,
   ],
-  [["eval", "dense", "--checkpoint", weights, "--tour", folder], /is not a tour folder \(no tour\.json\)/],
-  [["eval", "davis", "--checkpoint", weights, "--davis", missing, "--out", join(files, "masks")], /missing/],
-  [["eval", "davis-score", "--gt", folder], /eval davis-score needs --pred/],
-  [["eval", "frobnicate"], /unknown eval subcommand 'frobnicate'/],
+  [["eval", "dense", "--checkpoint", weights, "--tour", folder], 1, /is not a tour folder \(no tour\.json\)/],
+  [
+    ["eval", "davis", "--checkpoint", weights, "--davis", missing, "--out", join(files, "masks")],
+    1,
+    /missing/,
+  ],
+  [["eval", "davis-score", "--gt", folder], 2, /eval davis-score needs --pred/],
+  [["eval", "frobnicate"], 2, /unknown eval subcommand 'frobnicate'/],
   // pictures, tours, analysis
-  [["attention", "--checkpoint", weights, "--image", missing, "--out", join(files, "att")], /not found/],
+  [["attention", "--checkpoint", weights, "--image", missing, "--out", join(files, "att")], 1, /not found/],
   [
     ["attention", "--checkpoint", weights, "--image", notes, "--out", join(files, "att"), "--block", "99"],
+    1,
     /--block 99: the encoder has 12 blocks/,
   ],
   [
     ["track", "--checkpoint", weights, "--video", vtest, "--out", join(files, "tr"), "--heads", "0,7"],
+    1,
     /--heads 7: the encoder has 3 heads \(0 \.\. 2\)/,
   ],
   [
     ["track", "--checkpoint", weights, "--video", short, "--out", join(files, "tr"), "--frames", "30"],
+    1,
     /has 5 frames; a clip of 30 frames/,
   ],
-  [["tours"], /tours needs --out/],
-  [["tours", "--out", join(files, "tour"), "--width", "17"], /--width: must be even/],
-  [["analyze"], /give at least one video/],
-  [["analyze", notes, "--out", join(files, "analysis")], /notes\.txt is not a video ffmpeg can read/],
-  [["analyze", vtest, "--out", notes], /--out .*notes\.txt is a file; give a folder/],
-  [["frobnicate"], /unknown command 'frobnicate'/],
+  [["tours"], 2, /tours needs --out/],
+  [["tours", "--out", join(files, "tour"), "--width", "17"], 2, /--width: must be even/],
+  [["analyze"], 2, /give at least one video/],
+  [["analyze", notes, "--out", join(files, "analysis")], 1, /notes\.txt is not a video ffmpeg can read/],
+  [["analyze", vtest, "--out", notes], 1, /--out .*notes\.txt is a file; give a folder/],
+  [["frobnicate"], 2, /unknown command 'frobnicate'/],
   [
     ["pretrain", ...v],
+    1,
     /the native addon is not built \(.*missing\); run 'bash scripts\/setup\.sh'/,
     { ONEVIDEO_NATIVE: missing },
   ],
 ];
 
-test(`${cases.length} bad inputs: exit 1, one line naming the input and the fix, no stack trace, files untouched`, () => {
+test(`${cases.length} bad inputs: exit 2 (usage) or 1, one line naming the input and the fix, no stack trace, files untouched`, () => {
   assert.ok(cases.length >= 40);
   const before = folderSnapshot(files);
   // Run from an empty folder: a run without --out would go to its runs/, and must not be left there.
   const cwd = join(dir, "cwd");
   mkdirSync(cwd);
-  for (const [args, message, environment] of cases) {
+  for (const [args, code, message, environment] of cases) {
     const result = spawnSync(process.execPath, [cli, ...args], {
       cwd,
       encoding: "utf8",
       env: { ...process.env, ONEVIDEO_CACHE: join(dir, "cache"), ...environment },
     });
     const label = args.join(" ");
-    assert.equal(result.status, 1, `${label}: exit ${result.status}\n${result.stderr}`);
+    assert.equal(result.status, code, `${label}: exit ${result.status}\n${result.stderr}`);
     const lines = result.stderr.split("\n").filter(Boolean);
     assert.equal(lines.length, 1, `${label}: stderr is not one line:\n${result.stderr}`);
     assert.match(lines[0], /^onevideo: /, label);

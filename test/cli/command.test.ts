@@ -72,7 +72,7 @@ test("defineCommand: --help without running, validation before running, a missin
   await runCommand(defined, ["--help"]);
   await assert.rejects(
     runCommand(defined, ["--steps", "3"]),
-    /^InputError: try needs --out; run 'onevideo try --help'$/,
+    /^UsageError: try needs --out; run 'onevideo try --help'$/,
   );
   await assert.rejects(runCommand(defined, ["--out", "x", "--steps", "0"]), /invalid option --steps: /);
   assert.equal(ran.length, 0);

@@ -30,6 +30,22 @@ test("track writes every frame's object overlay and the chosen heads' attention"
     "frame-003.png",
     "heads.png",
   ]);
+  const json = onevideo(
+    ...base,
+    "--out",
+    join(dir, "track-json"),
+    "--frames",
+    "4",
+    "--stride",
+    "2",
+    "--heads",
+    "0,2",
+    "--json",
+  );
+  assert.equal(json.status, 0, json.stderr);
+  const result = JSON.parse(json.stdout) as { heads: number[]; files: string[] };
+  assert.deepEqual(result.heads, [0, 2]);
+  assert.deepEqual(result.files.sort(), readdirSync(join(dir, "track-json")).sort());
   const frame = decodePng(readFileSync(join(out, "frame-002.png")));
   assert.deepEqual([frame.width, frame.height], [40, 32]); // short side 32, patch-aligned
   const cases: [string[], RegExp][] = [
