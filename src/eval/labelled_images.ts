@@ -14,7 +14,7 @@ import { z } from "zod";
 import { resizedCrop, sampleCropBox } from "../augment/crop.ts";
 import { cat, scope, type Tensor } from "../torch/index.ts";
 import type { Random } from "../util/random.ts";
-import { InputError } from "../errors.ts";
+import { InputError, UsageError } from "../errors.ts";
 
 export interface LabelledImages {
   name: string;
@@ -138,7 +138,7 @@ export function openLabelledImages(
     return [fashionMnistImages("train", options.trainLimit), fashionMnistImages("test", options.testLimit)];
   }
   if (options.train === undefined || options.test === undefined) {
-    throw new InputError(
+    throw new UsageError(
       "give --dataset fashion-mnist, or --train <dir> and --test <dir> (ImageFolder layout)",
     );
   }

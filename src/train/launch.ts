@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { availableParallelism, constants } from "node:os";
-import { InputError, UsageError } from "../errors.ts";
+import { UsageError } from "../errors.ts";
 
 export interface LaunchOptions {
   nprocPerNode: number;
@@ -21,7 +21,7 @@ export interface LaunchOptions {
   graceMs: number;
 }
 
-/** The launcher's flags, checked; throws one InputError line for a bad one. */
+/** The launcher's flags, checked; throws one UsageError line for a bad one. */
 export function launchOptionsFrom(
   options: Record<string, unknown>,
 ): Omit<LaunchOptions, "workerArgs" | "graceMs"> {
@@ -35,17 +35,17 @@ export function launchOptionsFrom(
   const nprocPerNode = count("nprocPerNode", "--nproc-per-node", 1, 1);
   const nnodes = count("nnodes", "--nnodes", 1, 1);
   const nodeRank = count("nodeRank", "--node-rank", 0, 0);
-  if (nodeRank >= nnodes) throw new InputError(`--node-rank ${nodeRank} must be below --nnodes ${nnodes}`);
+  if (nodeRank >= nnodes) throw new UsageError(`--node-rank ${nodeRank} must be below --nnodes ${nnodes}`);
   const masterAddr = String(options.masterAddr ?? "127.0.0.1");
   if (nnodes > 1 && options.masterAddr === undefined) {
-    throw new InputError("--nnodes > 1 needs --master-addr: the address of the machine with --node-rank 0");
+    throw new UsageError("--nnodes > 1 needs --master-addr: the address of the machine with --node-rank 0");
   }
   const port = options.masterPort;
   if (
     port !== undefined &&
     (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535)
   ) {
-    throw new InputError(`--master-port ${String(port)}: give a TCP port, 1-65535`);
+    throw new UsageError(`--master-port ${String(port)}: give a TCP port, 1-65535`);
   }
   return { nprocPerNode, nnodes, nodeRank, masterAddr, masterPort: port ?? (nnodes > 1 ? 29500 : undefined) };
 }

@@ -3,8 +3,8 @@
 // every frame starts a clip and is used by eight). It is decoded by parallel ffmpeg workers
 // in segments; a build that was killed picks up at the first segment it had not finished.
 // Before decoding, the bytes it will take are set against the free space, and a store that
-// cannot fit is one line naming the option that shrinks it. It is keyed by the video (path,
-// size, modification time), the frame size and the clip sampling.
+// cannot fit is one line naming the option that shrinks it. It is keyed by the video's content
+// (its size, first and last MiB: a copy elsewhere finds it), the frame size and the sampling.
 import { createHash } from "node:crypto";
 import {
   closeSync,
@@ -13,7 +13,6 @@ import {
   openSync,
   readFileSync,
   readSync,
-  realpathSync,
   renameSync,
   rmSync,
   statfsSync,
@@ -153,14 +152,11 @@ export class FrameStore {
   static async open(video: string, options: FrameStoreOptions): Promise<FrameStore> {
     requireFile(video, "video");
     const root = options.cacheRoot ?? defaultCacheRoot();
-    const stats = statSync(video);
     const key = createHash("sha256")
       .update(
         JSON.stringify({
-          store: 2,
-          video: realpathSync(video),
-          bytes: stats.size,
-          modified: stats.mtimeMs,
+          store: 3,
+          video: videoFingerprint(video),
           shortSide: options.shortSide,
           sampling: options.sampling,
         }),
@@ -173,6 +169,26 @@ export class FrameStore {
     const meta = JSON.parse(readFileSync(join(directory, "meta.json"), "utf8")) as StoreMeta;
     return new FrameStore(directory, meta, openSync(join(directory, "frames.u8"), "r"));
   }
+}
+
+/**
+ * What identifies a video wherever it lies: its size and its first and last MiB. A copy of the
+ * video on another machine, at another path, finds the store copied with it.
+ */
+function videoFingerprint(video: string): string {
+  const { size } = statSync(video);
+  const hash = createHash("sha256").update(String(size));
+  const chunk = Buffer.alloc(Math.min(size, 1 << 20));
+  const file = openSync(video, "r");
+  try {
+    for (const position of [0, size - chunk.length]) {
+      const read = readSync(file, chunk, 0, chunk.length, position);
+      hash.update(chunk.subarray(0, read));
+    }
+  } finally {
+    closeSync(file);
+  }
+  return hash.digest("hex");
 }
 
 /** A run of video frames decoded by one ffmpeg process: [first, end), keeping `frames` of them. */

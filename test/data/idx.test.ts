@@ -136,7 +136,7 @@ test("the Fashion-MNIST root comes from ONEVIDEO_FASHION_MNIST; a missing set sa
     assert.throws(() => loadFashionMnist("test"), {
       name: "InputError",
       message:
-        /no t10k-images-idx3-ubyte\[\.gz\] in .*no-dataset; run `bash scripts\/setup\.sh`.*dataset-fashion-mnist/,
+        /no t10k-images-idx3-ubyte\[\.gz\] in .*no-dataset; install the Debian package dataset-fashion-mnist \(sudo apt-get install dataset-fashion-mnist\)/,
     });
   } finally {
     if (saved === undefined) delete process.env.ONEVIDEO_FASHION_MNIST;

@@ -55,7 +55,7 @@ test("help lists the subcommands and options", () => {
     assert.match(options, new RegExp(flag));
 });
 
-test("bad inputs get one line naming the input and the fix, and exit 1", () => {
+test("bad inputs get one line naming the input and the fix, and exit 2 (usage) or 1", () => {
   const broken = (name: string, change: (predDir: string) => void): string => {
     const copy = join(dir, name);
     cpSync(pred, copy, { recursive: true });
@@ -70,22 +70,27 @@ test("bad inputs get one line naming the input and the fix, and exit 1", () => {
   const highId = broken("high", (p) =>
     writeIndexMask(join(p, "a", "00001.png"), paint(12, 10, [7, 0, 0, 0, 0])),
   );
-  const cases: [string[], RegExp][] = [
-    [["eval", "frobnicate"], /unknown eval subcommand 'frobnicate'/],
-    [["eval", "davis-score", "--gt", gt], /davis-score needs --pred;/],
-    [["eval", "davis-score", "--pred", pred, "--gt", gt, "--colour", "red"], /unknown option 'colour'/],
-    [["eval", "davis-score", "--pred", missing, "--gt", gt], /prediction frame missing: .*a\/00001\.png/],
-    [["eval", "davis-score", "--pred", small, "--gt", gt], /00002\.png is 6x5 but its annotation is 12x10/],
-    [["eval", "davis-score", "--pred", rgb, "--gt", gt], /00001\.png is an RGB PNG/],
+  const cases: [string[], 1 | 2, RegExp][] = [
+    [["eval", "frobnicate"], 2, /unknown eval subcommand 'frobnicate'/],
+    [["eval", "davis-score", "--gt", gt], 2, /davis-score needs --pred;/],
+    [["eval", "davis-score", "--pred", pred, "--gt", gt, "--colour", "red"], 2, /unknown option 'colour'/],
+    [["eval", "davis-score", "--pred", missing, "--gt", gt], 1, /prediction frame missing: .*a\/00001\.png/],
+    [
+      ["eval", "davis-score", "--pred", small, "--gt", gt],
+      1,
+      /00002\.png is 6x5 but its annotation is 12x10/,
+    ],
+    [["eval", "davis-score", "--pred", rgb, "--gt", gt], 1, /00001\.png is an RGB PNG/],
     [
       ["eval", "davis-score", "--pred", highId, "--gt", gt],
+      1,
       /holds object id 7 but the sequence has 2 objects/,
     ],
-    [["eval", "davis-score", "--pred", pred, "--gt", join(dir, "nowhere")], /folder not found: .*nowhere/],
+    [["eval", "davis-score", "--pred", pred, "--gt", join(dir, "nowhere")], 1, /folder not found: .*nowhere/],
   ];
-  for (const [args, expected] of cases) {
+  for (const [args, exitCode, expected] of cases) {
     const { code, stdout, stderr } = onevideo(...args);
-    assert.equal(code, 1, `${args.join(" ")}: exit ${code}, ${stderr}`);
+    assert.equal(code, exitCode, `${args.join(" ")}: exit ${code}, ${stderr}`);
     assert.match(stderr, expected, args.join(" "));
     assert.equal(stderr.trim().split("\n").length, 1, `one line for ${args.join(" ")}: ${stderr}`);
     assert.equal(stdout, "", "no partial score");

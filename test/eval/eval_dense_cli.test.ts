@@ -78,20 +78,20 @@ test("eval dense is listed and documents its options", () => {
     assert.match(text, new RegExp(`${flag} `), flag);
 });
 
-test("bad inputs get one line and exit 1", () => {
+test("bad inputs get one line and exit 2 (usage) or 1", () => {
   const old = join(dir, "old-tour");
   cpSync(tour, old, { recursive: true });
   rmSync(join(old, "davis", "SemanticAnnotations"), { recursive: true });
   const withTour = (folder: string) => base.map((arg) => (arg === tour ? folder : arg));
-  const cases: [string[], RegExp][] = [
-    [withTour(old), /has no semantic label maps .*; rebuild it with 'onevideo tours'/],
-    [withTour(join(dir, "nowhere")), /is not a tour folder \(no tour\.json\)/],
-    [[...base, "--colour", "red"], /unknown option 'colour'/],
-    [[...base, "--train-sequences", "4"], /--train-sequences 4 leaves none of the 4 sequences/],
+  const cases: [string[], 1 | 2, RegExp][] = [
+    [withTour(old), 1, /has no semantic label maps .*; rebuild it with 'onevideo tours'/],
+    [withTour(join(dir, "nowhere")), 1, /is not a tour folder \(no tour\.json\)/],
+    [[...base, "--colour", "red"], 2, /unknown option 'colour'/],
+    [[...base, "--train-sequences", "4"], 1, /--train-sequences 4 leaves none of the 4 sequences/],
   ];
-  for (const [args, expected] of cases) {
+  for (const [args, exitCode, expected] of cases) {
     const { code, stdout, stderr } = onevideo(...args);
-    assert.equal(code, 1, `${args.join(" ")}: exit ${code}, ${stderr}`);
+    assert.equal(code, exitCode, `${args.join(" ")}: exit ${code}, ${stderr}`);
     assert.match(stderr, expected, args.join(" "));
     assert.equal(stderr.trim().split("\n").length, 1, `one line for ${args.join(" ")}: ${stderr}`);
     assert.equal(stdout, "");

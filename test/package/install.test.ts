@@ -51,7 +51,7 @@ test("the tarball holds compiled code, declarations and the addon's sources; no 
   assert.deepEqual(strays, []);
 });
 
-test("installed with npm: plain Node imports it, its types check, the library example and the command run", () => {
+test("installed with npm: plain Node imports it, its types check, the library example and the command run, and again after npm ci", () => {
   const folder = project("with-addon");
   assert.ok(
     existsSync(join(folder, "node_modules/onevideo/build/native/onevideo_native.node")),
@@ -108,7 +108,7 @@ test("installed with npm: plain Node imports it, its types check, the library ex
     /^trained 2 steps: loss \d+\.\d+ -> \d+\.\d+\nk-NN top-1 at k=10: [\d.]+% \(fashion-mnist\/train -> fashion-mnist\/test\)\n$/,
   );
 
-  const npx = (...args: string[]) => run("npx", ["--no", "onevideo", ...args], { cwd: folder });
+  const npx = (...args: string[]) => run("npx", ["--no", "--", "onevideo", ...args], { cwd: folder });
   assert.equal(npx("--version").stdout, `${version}\n`);
   const help = npx("--help");
   assert.equal(help.code, 0);
@@ -130,6 +130,9 @@ test("installed with npm: plain Node imports it, its types check, the library ex
   const summary = JSON.parse(trained.stdout) as { steps: number; runDir: string };
   assert.equal(summary.steps, 2);
   assert.ok(existsSync(join(summary.runDir, "weights.safetensors")));
+  // npm ci wipes node_modules and installs again from the lock file: the install step builds again.
+  const ci = run("npm", ["ci", "--prefer-offline", "--no-audit", "--no-fund"], { cwd: folder });
+  assert.equal(ci.code, 0, ci.stderr);
   const doctor = npx("doctor", "--json");
   assert.equal(doctor.code, 0, doctor.stdout);
   const checks = (JSON.parse(doctor.stdout) as { checks: { name: string; found: string }[] }).checks;
@@ -141,7 +144,7 @@ test("installed with npm: plain Node imports it, its types check, the library ex
 
 test("installed without its install step: --help and --version work, the rest is one line naming the fix", () => {
   const folder = project("without-addon", "--ignore-scripts");
-  const npx = (...args: string[]) => run("npx", ["--no", "onevideo", ...args], { cwd: folder });
+  const npx = (...args: string[]) => run("npx", ["--no", "--", "onevideo", ...args], { cwd: folder });
   assert.equal(npx("--version").stdout, `${version}\n`);
   assert.match(npx("pretrain", "--help").stdout, /^usage: onevideo pretrain/);
   const trained = npx("pretrain", "--dataset", "fashion-mnist", "--steps", "2", "--out", "runs/x");

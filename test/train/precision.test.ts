@@ -200,7 +200,7 @@ test("--precision fp16 on the CPU is one line naming the fix; --precision bf16 t
   assert.equal(fp16.stderr.trim().split("\n").length, 1, fp16.stderr);
   assert.ok(!existsSync(refused), "nothing written");
   const unknown = onevideo("pretrain", "--dataset", "fashion-mnist", "--precision", "fp8", "--out", refused);
-  assert.equal(unknown.code, 1);
+  assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /invalid option --precision/);
   assert.equal(unknown.stderr.trim().split("\n").length, 1, unknown.stderr);
 

@@ -1,7 +1,7 @@
 // Probing, decoding, clip sampling and the frame store, on real and generated videos.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { chmodSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { epochOrder } from "../../src/util/random.ts";
@@ -128,6 +128,32 @@ test("the frame store holds each used frame once, built by parallel workers in s
     assert.throws(() => store.readClip(starts.length), /does not exist/);
     store.close();
     reopened.close();
+  }
+});
+
+test("a copy of the video at another path finds its store without ffmpeg; other content does not", async () => {
+  const sampling = { clipLength: 4, frameStride: 2, clipSpacing: 8 };
+  const cacheRoot = join(dir, "copied-cache");
+  const original = syntheticVideo(join(dir, "original.mp4"), 40);
+  const store = await FrameStore.open(original, { shortSide: 16, sampling, cacheRoot });
+  store.close();
+  // Another machine: the video copied to another folder, with no ffmpeg on PATH.
+  mkdirSync(join(dir, "elsewhere"));
+  const copy = join(dir, "elsewhere", "copy.mp4");
+  copyFileSync(original, copy);
+  const other = syntheticVideo(join(dir, "other.mp4"), 41);
+  const path = process.env.PATH;
+  process.env.PATH = join(dir, "no-programs");
+  try {
+    const found = await FrameStore.open(copy, { shortSide: 16, sampling, cacheRoot });
+    assert.equal(found.directory, store.directory);
+    found.close();
+    await assert.rejects(
+      FrameStore.open(other, { shortSide: 16, sampling, cacheRoot }),
+      /ffprobe is not installed/,
+    );
+  } finally {
+    process.env.PATH = path;
   }
 });
 
