@@ -19,7 +19,7 @@ const layers = [
   ["discovery"],
   ["train"],
   ["methods"],
-  ["eval"],
+  ["eval", "export"],
   ["analysis"],
   ["viz"],
   ["pretrain"],

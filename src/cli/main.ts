@@ -25,6 +25,14 @@ const commands: CommandTable = {
     summary: "evaluate a frozen encoder: k-NN, linear and dense probes, DAVIS J&F; score masks",
     load: async () => (await import("./eval.ts")).group,
   },
+  embed: {
+    summary: "features of a folder of images or a video's frames, as safetensors or .npy",
+    load: async () => (await import("./embed.ts")).command,
+  },
+  export: {
+    summary: "an encoder as an ONNX model that onnxruntime runs in Node or a browser",
+    load: async () => (await import("./export.ts")).command,
+  },
   tours: {
     summary: 'build the "tours" benchmark: a synthetic walking tour with ground-truth masks',
     load: async () => (await import("./tours.ts")).command,

@@ -96,7 +96,11 @@ export function readJpegs(paths: readonly string[], size: { width: number; heigh
 
 /** DINO's evaluation view of an image file (see evaluation_view.ts), as RGB bytes. */
 export function readCenterCrop(path: string, size: number): RgbImage {
-  const original = readImage(path);
+  return centerCropOf(readImage(path), size);
+}
+
+/** DINO's evaluation view of RGB bytes (a decoded image or video frame), as RGB bytes. */
+export function centerCropOf(original: RgbImage, size: number): RgbImage {
   const view = scope(() => {
     const { width, height, data } = original;
     const images = tensor(data, { shape: [1, height, width, 3] })

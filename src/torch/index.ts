@@ -49,6 +49,6 @@ export {
   setRngState,
   stopSignals,
 } from "./runtime.ts";
-export { readSafetensors, type SafetensorsFile, writeSafetensors } from "./safetensors.ts";
+export { readSafetensors, type SafetensorsFile, safetensorsHeader, writeSafetensors } from "./safetensors.ts";
 export { keep, scope } from "./scope.ts";
 export { callTensor, callTensors, type Device, type Shape, Tensor } from "./tensor.ts";

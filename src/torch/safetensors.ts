@@ -33,6 +33,15 @@ interface HeaderEntry {
 }
 
 /** Reads every tensor of a .safetensors file (onto the CPU). */
+/** A safetensors file's first bytes: the header's length, then the header, padded so the data is 8-byte aligned. */
+export function safetensorsHeader(header: Record<string, unknown>): Buffer {
+  let json = JSON.stringify(header);
+  json += " ".repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8);
+  const length = Buffer.alloc(8);
+  length.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
+  return Buffer.concat([length, Buffer.from(json, "utf8")]);
+}
+
 export function readSafetensors(path: string): SafetensorsFile {
   const bytes = readFileSync(path);
   const fail = (why: string): never => {
@@ -112,16 +121,11 @@ export function writeSafetensors(
     payloads.push(payload);
     offset += payload.length;
   }
-  let json = JSON.stringify(header);
-  json += " ".repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8); // keeps the data 8-byte aligned
-  const headerBytes = Buffer.from(json, "utf8");
-  const length = Buffer.alloc(8);
-  length.writeBigUInt64LE(BigInt(headerBytes.length));
   const temporary = temporaryPath(path);
   const fd = openSync(temporary, "w");
   const digest = createHash("sha256");
   try {
-    for (const part of [length, headerBytes, ...payloads]) {
+    for (const part of [safetensorsHeader(header), ...payloads]) {
       writeSync(fd, part);
       digest.update(part);
     }

@@ -1,0 +1,70 @@
+// onevideo export: an encoder as an ONNX model, written by onevideo itself, that onnxruntime
+// (in Node, or onnxruntime-web in a browser) runs without Python or onevideo.
+import { writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { z } from "zod";
+import { loadEncoder } from "../eval/encoder.ts";
+import { vitOnnxOpset, vitToOnnx } from "../export/vit_onnx.ts";
+import { checkpointOption, jsonOption, outOption } from "../options.ts";
+import { UsageError } from "../errors.ts";
+import { temporaryPath } from "../util/atomic_file.ts";
+import { makeWritableFolder } from "../util/folders.ts";
+import { packageVersion } from "../util/system.ts";
+import { defineCommand, printResult } from "./command.ts";
+import { renameSync } from "node:fs";
+
+export const command = defineCommand({
+  name: "export",
+  usage:
+    "onevideo export --checkpoint <run|file> --format onnx [--image-size N] [--attention] --out model.onnx",
+  options: {
+    checkpoint: checkpointOption,
+    format: z.enum(["onnx"]).default("onnx").describe("onnx: an ONNX model (opset 17)"),
+    imageSize: z.number().int().positive().optional().describe("the input's side (default: the encoder's)"),
+    attention: z
+      .boolean()
+      .default(false)
+      .describe("also output the last block's [CLS] attention over the patches"),
+    out: outOption.describe("the .onnx file to write"),
+    json: jsonOption,
+  },
+  notes: [
+    "The model's input 'images' is a float32 [batch, 3, N, N] batch of images normalised with",
+    "ImageNet's mean and std (the batch is dynamic, N fixed at export: the position embedding",
+    "is interpolated for it). Outputs: 'cls' [batch, dim], the normalised [CLS] feature;",
+    "'patch_tokens' [batch, patches, dim]; with --attention, 'attention' [batch, heads, patches].",
+  ],
+  run(options) {
+    const encoder = loadEncoder(options.checkpoint, "cpu");
+    const imageSize = options.imageSize ?? encoder.backbone.config.imageSize;
+    if (imageSize % encoder.patchSize !== 0) {
+      throw new UsageError(
+        `--image-size ${imageSize} is not a multiple of the encoder's patch size ${encoder.patchSize}`,
+      );
+    }
+    const model = vitToOnnx(encoder.backbone, {
+      imageSize,
+      attention: options.attention,
+      producerVersion: packageVersion(),
+      docString: `${encoder.architecture}/${encoder.patchSize} from ${encoder.source}, ${imageSize} px`,
+    });
+    const out = resolve(options.out);
+    makeWritableFolder(dirname(out), "the model to --out");
+    const temporary = temporaryPath(out);
+    writeFileSync(temporary, model);
+    renameSync(temporary, out);
+    const { embedDim, numHeads } = encoder.backbone.config;
+    const patches = (imageSize / encoder.patchSize) ** 2;
+    printResult(options.json, [out], {
+      out,
+      opset: vitOnnxOpset,
+      bytes: model.length,
+      inputs: { images: ["batch", 3, imageSize, imageSize] },
+      outputs: {
+        cls: ["batch", embedDim],
+        patch_tokens: ["batch", patches, embedDim],
+        ...(options.attention ? { attention: ["batch", numHeads, patches] } : {}),
+      },
+    });
+  },
+});
