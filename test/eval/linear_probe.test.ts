@@ -246,7 +246,11 @@ test("eval linear on ImageFolder sets: solid colours are classified perfectly", 
     [["--checkpoint", "x"], 2, /give --dataset fashion-mnist, or --train <dir> and --test <dir>/],
     [[...args, "--colour", "red"], 2, /unknown option 'colour'/],
     [[...args, "--blocks", "13"], 1, /--blocks must be an integer from 1 to the encoder's depth 12, got 13/],
-    [[...args, "--test", wrongClasses], 1, /the test classes \(blue, red, yellow\) are not the train classes/],
+    [
+      [...args, "--test", wrongClasses],
+      1,
+      /the test classes \(blue, red, yellow\) are not the train classes/,
+    ],
     [[...args, "--epochs", "0"], 2, /invalid option --epochs/],
   ];
   for (const [extra, exitCode, expected] of cases) {
