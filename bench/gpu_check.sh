@@ -109,9 +109,10 @@ check() {
   local out=$1 dry=$2
   bring_node
   export ONEVIDEO_CACHE=/tmp/onevideo-gpu-check/frames ONEVIDEO_FASHION_MNIST=/tmp/onevideo-gpu-check/fashion-mnist
-  export BENCH_PYTHON=${BENCH_PYTHON:-python3}
   local started=$SECONDS
   if [ "$dry" = 1 ]; then
+    # Here python3-torch is Debian's; on the GPU machine, the python3 on PATH.
+    export BENCH_PYTHON=${BENCH_PYTHON:-/usr/bin/python3}
     results[build]='{"skipped": "dry mode uses the addon already built"}'
     export BENCH_DEVICE=cpu BENCH_ARCH=vit_tiny BENCH_IMAGE=32 BENCH_BATCH=16 BENCH_STEPS=1 BENCH_WARMUP=1 \
       BENCH_ROUNDS=1 BENCH_OUT_DIM=256 BENCH_PRECISION=fp32
@@ -123,7 +124,7 @@ check() {
     nccl=$(python3 -c "import nvidia.nccl, os; print(os.path.join(list(nvidia.nccl.__path__)[0], 'include'))" 2> /dev/null || true)
     step build env LIBTORCH="$torch" NODE_INCLUDE_DIR=/tmp/onevideo-node/include/node NCCL_INCLUDE_DIR="$nccl" \
       bash scripts/build-native.sh
-    export BENCH_ROUNDS=${BENCH_ROUNDS:-3}
+    export BENCH_PYTHON=${BENCH_PYTHON:-python3} BENCH_ROUNDS=${BENCH_ROUNDS:-3}
     learn=(BENCH_IMAGE=$learn_image BENCH_STEPS=${BENCH_LEARN_STEPS:-300})
   fi
   step cuda_tests node --import tsx --test test/torch/cuda.test.ts

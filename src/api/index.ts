@@ -4,6 +4,8 @@ export { pretrain, type PretrainOptions, type PretrainResult } from "../pretrain
 export { demoOptions, demoVideo } from "../pretrain/demo.ts";
 export { type Encoder, loadEncoder } from "../eval/encoder.ts";
 export { evaluateDavis, evaluateDense, evaluateKnn, evaluateLinear } from "./eval.ts";
+export { embed, type EmbeddingIndex, type EmbedOptions } from "../eval/embedding.ts";
+export { vitToOnnx } from "../export/vit_onnx.ts";
 export { analyzeVideo, type AnalysisSettings, type VideoAnalysis } from "../analysis/analyze_video.ts";
 export { probeVideo, type VideoInfo } from "../video/probe.ts";
 export { buildTour, type TourSettings } from "../data/tours/build.ts";

@@ -108,7 +108,18 @@ test("--version is package.json's; the top-level help names every method and com
   assert.equal(onevideo("--version").stdout, `${version}\n`);
   const help = onevideo("--help").stdout;
   for (const name of methodNames) assert.match(help, new RegExp(`\\b${name}\\b`), name);
-  for (const name of ["pretrain", "demo", "eval", "doctor", "analyze", "tours", "track", "attention"]) {
+  for (const name of [
+    "pretrain",
+    "demo",
+    "eval",
+    "embed",
+    "export",
+    "doctor",
+    "analyze",
+    "tours",
+    "track",
+    "attention",
+  ]) {
     assert.match(help, new RegExp(`^  ${name} `, "m"), name);
   }
 });
