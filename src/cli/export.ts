@@ -1,17 +1,18 @@
 // onevideo export: an encoder as an ONNX model, written by onevideo itself, that onnxruntime
 // (in Node, or onnxruntime-web in a browser) runs without Python or onevideo.
-import { writeFileSync } from "node:fs";
+import { existsSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { z } from "zod";
 import { loadEncoder } from "../eval/encoder.ts";
 import { vitOnnxOpset, vitToOnnx } from "../export/vit_onnx.ts";
+import { writeWebExport } from "../export/web_export.ts";
+import { demoVideo } from "../pretrain/demo.ts";
 import { checkpointOption, jsonOption, outOption } from "../options.ts";
 import { UsageError } from "../errors.ts";
 import { temporaryPath } from "../util/atomic_file.ts";
 import { makeWritableFolder } from "../util/folders.ts";
 import { packageVersion } from "../util/system.ts";
 import { defineCommand, printResult } from "./command.ts";
-import { renameSync } from "node:fs";
 
 export const command = defineCommand({
   name: "export",
@@ -19,13 +20,20 @@ export const command = defineCommand({
     "onevideo export --checkpoint <run|file> --format onnx [--image-size N] [--attention] --out model.onnx",
   options: {
     checkpoint: checkpointOption,
-    format: z.enum(["onnx"]).default("onnx").describe("onnx: an ONNX model (opset 17)"),
+    format: z
+      .enum(["onnx", "web"])
+      .default("onnx")
+      .describe("onnx: an ONNX model (opset 17); web: a folder whose page runs it in a browser"),
     imageSize: z.number().int().positive().optional().describe("the input's side (default: the encoder's)"),
     attention: z
       .boolean()
       .default(false)
       .describe("also output the last block's [CLS] attention over the patches"),
-    out: outOption.describe("the .onnx file to write"),
+    out: outOption.describe("the .onnx file (or, for web, the folder) to write"),
+    sample: z
+      .string()
+      .optional()
+      .describe("web: the image the page opens with (default: the demo video's first frame)"),
     json: jsonOption,
   },
   notes: [
@@ -33,6 +41,10 @@ export const command = defineCommand({
     "ImageNet's mean and std (the batch is dynamic, N fixed at export: the position embedding",
     "is interpolated for it). Outputs: 'cls' [batch, dim], the normalised [CLS] feature;",
     "'patch_tokens' [batch, patches, dim]; with --attention, 'attention' [batch, heads, patches].",
+    "",
+    "--format web writes a folder to serve over HTTP (e.g. python3 -m http.server): index.html runs",
+    "model.onnx with onnxruntime-web's WebAssembly build (copied beside it) on the sample and on any",
+    "image the user picks, and draws each head's [CLS] attention over it.",
   ],
   run(options) {
     const encoder = loadEncoder(options.checkpoint, "cpu");
@@ -42,13 +54,29 @@ export const command = defineCommand({
         `--image-size ${imageSize} is not a multiple of the encoder's patch size ${encoder.patchSize}`,
       );
     }
+    const docString = `${encoder.architecture}/${encoder.patchSize} from ${encoder.source}, ${imageSize} px`;
+    const out = resolve(options.out);
+    if (options.format === "web") {
+      const sample = options.sample ?? demoVideo;
+      if (options.sample === undefined && !existsSync(demoVideo)) {
+        throw new UsageError("give --sample <image>: the demo video is not installed to take a frame of");
+      }
+      const files = writeWebExport(out, encoder.backbone, {
+        imageSize,
+        sample,
+        title: `onevideo: ${encoder.architecture}/${encoder.patchSize} in the browser`,
+        producerVersion: packageVersion(),
+        docString,
+      });
+      printResult(options.json, [out], { out, files, imageSize });
+      return;
+    }
     const model = vitToOnnx(encoder.backbone, {
       imageSize,
       attention: options.attention,
       producerVersion: packageVersion(),
-      docString: `${encoder.architecture}/${encoder.patchSize} from ${encoder.source}, ${imageSize} px`,
+      docString,
     });
-    const out = resolve(options.out);
     makeWritableFolder(dirname(out), "the model to --out");
     const temporary = temporaryPath(out);
     writeFileSync(temporary, model);
