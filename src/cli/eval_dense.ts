@@ -1,6 +1,7 @@
 // onevideo eval dense: a dense (per-pixel) linear probe on frozen patch features of a tour's
 // held-out sequences, trained on the first sequences and scored by mean IoU on the rest.
 import { denseOptions, evaluateDense } from "../eval/dense_evaluation.ts";
+import { recordEvaluation } from "../viz/run_report.ts";
 import { defineCommand } from "./command.ts";
 
 export const command = defineCommand({
@@ -15,6 +16,8 @@ export const command = defineCommand({
     "Prints one JSON line: train and test frames, mIoU, pixel accuracy and IoU per class.",
   ],
   run(options) {
-    console.log(JSON.stringify(evaluateDense(options)));
+    const result = evaluateDense(options);
+    recordEvaluation(options.checkpoint, "eval dense", result); // kept with the run, in its report
+    console.log(JSON.stringify(result));
   },
 });

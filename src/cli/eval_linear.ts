@@ -1,5 +1,6 @@
 // onevideo eval linear: DINO's linear probe on frozen features of a labelled image set.
 import { evaluateLinear, linearOptions } from "../eval/linear_evaluation.ts";
+import { recordEvaluation } from "../viz/run_report.ts";
 import { defineCommand } from "./command.ts";
 
 export const command = defineCommand({
@@ -20,6 +21,8 @@ export const command = defineCommand({
     "epoch and top-5 (null under 5 classes), and the last epoch's top-1.",
   ],
   run(options) {
-    console.log(JSON.stringify(evaluateLinear(options)));
+    const result = evaluateLinear(options);
+    recordEvaluation(options.checkpoint, "eval linear", result); // kept with the run, in its report
+    console.log(JSON.stringify(result));
   },
 });

@@ -33,6 +33,10 @@ const commands: CommandTable = {
     summary: "an encoder as an ONNX model that onnxruntime runs in Node or a browser",
     load: async () => (await import("./export.ts")).command,
   },
+  report: {
+    summary: "a run's report.html again: config, metric curves, pictures, evaluations",
+    load: async () => (await import("./report.ts")).command,
+  },
   tours: {
     summary: 'build the "tours" benchmark: a synthetic walking tour with ground-truth masks',
     load: async () => (await import("./tours.ts")).command,

@@ -12,6 +12,7 @@ import { RunFolder } from "../train/run_folder.ts";
 import { type StepReport, train, type TrainSummary } from "../train/trainer.ts";
 import { makeWritableFolder, removeEmptyFolders, removeStaleTemporaries } from "../util/folders.ts";
 import { writeLossCurve } from "../viz/run_pictures.ts";
+import { writeRunReport } from "../viz/run_report.ts";
 import { isMethodName, methodEntry, methodNames, type PretrainConfig } from "./registry.ts";
 import { runEnvironment } from "./run_environment.ts";
 import { openSource, requireSource } from "./sources.ts";
@@ -173,6 +174,7 @@ async function trainInto(
         writeLossCurve(run);
         entry.pictures?.(run, method, source);
       }
+      if (parallel.isLeader) writeRunReport(run); // finished or stopped, the run's page
       return { ...summary, runDir: run.path };
     } finally {
       source.close();

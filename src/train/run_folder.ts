@@ -124,6 +124,15 @@ export class RunFolder {
     writeFileAtomically(this.configPath, JSON.stringify(record, null, 1));
   }
 
+  /** One JSON line per evaluation run on this folder: the command, when, and its result. */
+  get evaluationsPath(): string {
+    return join(this.path, "evaluations.jsonl");
+  }
+
+  appendEvaluation(entry: object): void {
+    appendFileSync(this.evaluationsPath, `${JSON.stringify(entry)}\n`);
+  }
+
   /** Adds this start's entry to environment.json. */
   appendEnvironment(entry: object): void {
     writeFileAtomically(this.environmentPath, JSON.stringify([...this.readEnvironment(), entry], null, 1));
