@@ -4,15 +4,58 @@ import { existsSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { z } from "zod";
 import { loadEncoder } from "../eval/encoder.ts";
+import { loadDenseEncoder } from "../eval/dense_features.ts";
+import { denseOnnxOpset, denseToOnnx } from "../export/dense_onnx.ts";
+import type { DenseEncoder } from "../models/dense.ts";
+import { ResNetDenseEncoder } from "../models/fpn.ts";
 import { vitOnnxOpset, vitToOnnx } from "../export/vit_onnx.ts";
 import { writeWebExport } from "../export/web_export.ts";
 import { demoVideo } from "../pretrain/demo.ts";
 import { checkpointOption, jsonOption, outOption } from "../options.ts";
-import { UsageError } from "../errors.ts";
+import { InputError, UsageError } from "../errors.ts";
 import { temporaryPath } from "../util/atomic_file.ts";
 import { makeWritableFolder } from "../util/folders.ts";
 import { packageVersion } from "../util/system.ts";
 import { defineCommand, printResult } from "./command.ts";
+
+/** Writes `file` whole or not at all. */
+function writeModel(file: string, model: Uint8Array): void {
+  makeWritableFolder(dirname(file), "the model to --out");
+  const temporary = temporaryPath(file);
+  writeFileSync(temporary, model);
+  renameSync(temporary, file);
+}
+
+/** A VADeR run's ResNet + FPN encoder as ONNX. */
+function exportDense(
+  dense: { encoder: DenseEncoder; source: string },
+  options: { imageSize?: number; attention: boolean; out: string; json: boolean },
+): void {
+  if (!(dense.encoder instanceof ResNetDenseEncoder)) {
+    throw new InputError(
+      `${dense.source} is a ViT dense encoder, whose export is not built; export a ViT run's weights`,
+    );
+  }
+  if (options.attention)
+    throw new UsageError("--attention is a ViT's; a dense encoder has no attention to export");
+  const imageSize = options.imageSize ?? 224;
+  if (imageSize % 32 !== 0)
+    throw new UsageError(`--image-size ${imageSize}: a dense encoder's must be a multiple of 32`);
+  const { encoder } = dense;
+  const out = resolve(options.out);
+  const docString = `VADeR ${encoder.backbone.architecture} + FPN from ${dense.source}, ${imageSize} px`;
+  writeModel(out, denseToOnnx(encoder, { imageSize, producerVersion: packageVersion(), docString }));
+  const side = imageSize / 4;
+  printResult(options.json, [out], {
+    out,
+    opset: denseOnnxOpset,
+    inputs: { images: ["batch", 3, imageSize, imageSize] },
+    outputs: {
+      embeddings: ["batch", encoder.embeddingDim, side, side],
+      pooled: ["batch", encoder.globalDim],
+    },
+  });
+}
 
 export const command = defineCommand({
   name: "export",
@@ -41,12 +84,19 @@ export const command = defineCommand({
     "ImageNet's mean and std (the batch is dynamic, N fixed at export: the position embedding",
     "is interpolated for it). Outputs: 'cls' [batch, dim], the normalised [CLS] feature;",
     "'patch_tokens' [batch, patches, dim]; with --attention, 'attention' [batch, heads, patches].",
+    "A VADeR run's dense encoder (ResNet + FPN) gives 'embeddings' [batch, D, N/4, N/4], unit norm",
+    "per pixel, and 'pooled' [batch, C5]; N a multiple of 32 (default 224).",
     "",
     "--format web writes a folder to serve over HTTP (e.g. python3 -m http.server): index.html runs",
     "model.onnx with onnxruntime-web's WebAssembly build (copied beside it) on the sample and on any",
     "image the user picks, and draws each head's [CLS] attention over it.",
   ],
   run(options) {
+    const dense = options.format === "onnx" ? loadDenseEncoder(options.checkpoint) : null;
+    if (dense) {
+      exportDense(dense, options);
+      return;
+    }
     const encoder = loadEncoder(options.checkpoint, "cpu");
     const imageSize = options.imageSize ?? encoder.backbone.config.imageSize;
     if (imageSize % encoder.patchSize !== 0) {
@@ -77,10 +127,7 @@ export const command = defineCommand({
       producerVersion: packageVersion(),
       docString,
     });
-    makeWritableFolder(dirname(out), "the model to --out");
-    const temporary = temporaryPath(out);
-    writeFileSync(temporary, model);
-    renameSync(temporary, out);
+    writeModel(out, model);
     const { embedDim, numHeads } = encoder.backbone.config;
     const patches = (imageSize / encoder.patchSize) ** 2;
     printResult(options.json, [out], {

@@ -63,8 +63,8 @@ function denseEncoderFrom(weights: StoredNetwork, device: Device): DenseEncoder 
   return encoder.to(device).freeze_();
 }
 
-/** Dense features from a run folder or weights file: a dense encoder's when it is one, else a ViT's patch tokens. */
-export function loadDenseFeatures(path: string, device: Device = "cpu"): DenseFeatures {
+/** The stored network of a run folder or weights file: its dense encoder where it has one. */
+function denseOrBackbone(path: string): StoredNetwork {
   if (!existsSync(path)) throw new InputError(`checkpoint not found: ${path}`);
   let dense: StoredNetwork | null = null;
   try {
@@ -73,7 +73,25 @@ export function loadDenseFeatures(path: string, device: Device = "cpu"): DenseFe
     if (error instanceof InputError) throw error;
     throw new InputError(`cannot read ${path} as a checkpoint (${(error as Error).message})`);
   }
-  const weights = dense ?? readWeights(path);
+  return dense ?? readWeights(path);
+}
+
+/** A frozen dense encoder (a VADeR run's) from a run folder or weights file, or null where there is none. */
+export function loadDenseEncoder(
+  path: string,
+  device: Device = "cpu",
+): { encoder: DenseEncoder; source: string } | null {
+  const weights = denseOrBackbone(path);
+  if (weights.model?.kind !== "dense") {
+    for (const tensor of weights.tensors.values()) tensor.dispose();
+    return null;
+  }
+  return { encoder: denseEncoderFrom(weights, device), source: weights.source };
+}
+
+/** Dense features from a run folder or weights file: a dense encoder's when it is one, else a ViT's patch tokens. */
+export function loadDenseFeatures(path: string, device: Device = "cpu"): DenseFeatures {
+  const weights = denseOrBackbone(path);
   if (weights.model?.kind === "dense") {
     return vaderDenseFeatures(denseEncoderFrom(weights, device), device, weights.source);
   }

@@ -1,7 +1,8 @@
 // onevideo export --format onnx: the graph onevideo writes, run by onnxruntime-node (from npm,
-// its own CPU kernels), gives onevideo's own forward on real photos to 1e-4: the [CLS] feature,
-// the patch tokens and the last block's [CLS] attention, with a dynamic batch, at the encoder's
-// size and at another one (the position embedding interpolated at export).
+// its own CPU kernels), gives onevideo's own forward on real photos to 1e-4: for ViTs the [CLS]
+// feature, the patch tokens and the last block's [CLS] attention, with a dynamic batch, at the
+// encoder's size and at another one (the position embedding interpolated at export); for
+// VADeR's dense encoder the per-pixel embeddings and the pooled feature.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync } from "node:fs";
@@ -13,6 +14,7 @@ import { normalizeImages } from "../../src/augment/photometric.ts";
 import { readCenterCrop } from "../../src/data/image_file.ts";
 import { listPhotos } from "../../src/data/tours/photos.ts";
 import { modelMetadataEntry, vitMetadata } from "../../src/models/model_metadata.ts";
+import { denseEncoder } from "../../src/models/dense.ts";
 import { createVit, type VitArchitecture } from "../../src/models/vit.ts";
 import { manualSeed, noGrad, stack, type Tensor, tensor, writeSafetensors } from "../../src/torch/index.ts";
 import { scratchDir } from "../helpers/videos.ts";
@@ -114,4 +116,44 @@ test("ViT-Tiny/8 at its size and interpolated to another: onnxruntime-node gives
 
 test("ViT-S/16 at 224 px: onnxruntime-node gives onevideo's outputs to 1e-4", async () => {
   await check("vit_small", 16, 224, 224);
+});
+
+test("VADeR's ResNet-18 + FPN: onnxruntime-node gives the embeddings and the pooled feature to 1e-4", async () => {
+  manualSeed(12);
+  const encoder = denseEncoder({ backbone: "resnet18", embeddingDim: 32, decoderWidth: 64 });
+  // Batch norm's running statistics away from 0 and 1, so that the export must carry them.
+  encoder.train();
+  noGrad(() => {
+    for (let i = 0; i < 3; i++) encoder.encode(images(64).mul(1.5).add(0.3)).embeddings.dispose();
+  });
+  encoder.eval();
+  const weights = join(dir, "dense.safetensors");
+  const metadata = { kind: "dense", backbone: "resnet18", embeddingDim: 32, decoderWidth: 64 } as const;
+  writeSafetensors(weights, encoder.stateDict(), modelMetadataEntry(metadata));
+  const model = join(dir, "dense.onnx");
+  const exported = spawnSync(
+    process.execPath,
+    [cli, "export", "--checkpoint", weights, "--image-size", "96", "--out", model, "--json"],
+    { encoding: "utf8" },
+  );
+  assert.equal(exported.status, 0, exported.stderr);
+  assert.deepEqual(JSON.parse(exported.stdout).outputs, {
+    embeddings: ["batch", 32, 24, 24],
+    pooled: ["batch", 512],
+  });
+
+  const input = images(96);
+  const ours = noGrad(() => encoder.encode(input));
+  const session = await ort.InferenceSession.create(model);
+  const theirs = await session.run({
+    images: new ort.Tensor("float32", input.contiguous().data() as Float32Array, input.shape),
+  });
+  for (const [name, value] of [
+    ["embeddings", ours.embeddings],
+    ["pooled", ours.pooled],
+  ] as const) {
+    const difference = maxDifference(value, theirs[name]);
+    assert.ok(difference < 1e-4, `dense: ${name} differs by ${difference}`);
+  }
+  await session.release();
 });
