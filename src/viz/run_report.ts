@@ -66,9 +66,12 @@ function metricFigures(records: Record<string, number>[]): string {
     .map((key) => {
       const points = records.filter((record) => Number.isFinite(record[key]));
       if (points.length === 0) return "";
+      const first = points[0];
+      const final = points[points.length - 1];
+      const epochRange = Number.isFinite(final.epoch) ? ` (epochs ${first.epoch} to ${final.epoch})` : "";
       const svg = linePlotSvg([{ label: key, x: points.map((p) => p.step), y: points.map((p) => p[key]) }], {
         title: metricNames[key] ?? key,
-        xLabel: "step",
+        xLabel: `step${epochRange}`,
         yLabel: key,
         width: 520,
         height: 280,
