@@ -4,6 +4,7 @@
 import type { VideoAnalysis } from "../analysis/analyze_video.ts";
 import type { AnalysisPlot } from "./analysis_plots.ts";
 import { videoLabels } from "./analysis_plots.ts";
+import { imagesLoadedScript } from "./images_loaded.ts";
 
 const escape = (text: string) => text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -96,13 +97,7 @@ ${notes}
 ${figures}
 <h2>Shots</h2>
 ${analyses.map((analysis, i) => shotList(analysis, labels[i])).join("\n")}
-<script>
-// How many plots the browser could draw: a missing or broken file has no natural width.
-window.addEventListener("load", () => {
-  const loaded = Array.from(document.images).filter((image) => image.complete && image.naturalWidth > 0);
-  document.body.dataset.imagesLoaded = String(loaded.length);
-});
-</script>
+${imagesLoadedScript}
 </body>
 </html>
 `;

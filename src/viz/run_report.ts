@@ -9,6 +9,7 @@ import { join, resolve } from "node:path";
 import { RunFolder } from "../train/run_folder.ts";
 import { writeFileAtomically } from "../util/atomic_file.ts";
 import { linePlotSvg } from "./line_plot.ts";
+import { imagesLoadedScript } from "./images_loaded.ts";
 
 const escape = (text: string) => text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const cell = (value: unknown) => escape(typeof value === "string" ? value : JSON.stringify(value));
@@ -162,12 +163,7 @@ ${table(Object.entries(config))}
 </details>
 <h2>Environment</h2>
 ${environment.map((entry, i) => `<details${i === environment.length - 1 ? " open" : ""}><summary>start ${i + 1}, from step ${cell(entry.startStep)}</summary>\n${table(Object.entries(entry))}\n</details>`).join("\n")}
-<script>
-window.addEventListener("load", () => {
-  const loaded = Array.from(document.images).filter((image) => image.complete && image.naturalWidth > 0);
-  document.body.dataset.imagesLoaded = String(loaded.length);
-});
-</script>
+${imagesLoadedScript}
 </body>
 </html>
 `;
