@@ -12,3 +12,9 @@ export { evaluateDavis, type DavisEvaluationOptions, davisOptions } from "../eva
 export { evaluateDense, type DenseEvaluationOptions, denseOptions } from "../eval/dense_evaluation.ts";
 export { type DavisScore, scoreDavis } from "../eval/davis_score.ts";
 export { knnClassify, knnSweep } from "../eval/knn.ts";
+export {
+  discoveryOptions,
+  type DiscoveryEvaluation,
+  evaluateDiscovery,
+} from "../eval/discovery_evaluation.ts";
+export { bestMatches, summarizeDiscovery } from "../eval/discovery_score.ts";

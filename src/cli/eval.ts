@@ -20,6 +20,10 @@ const commands: CommandTable = {
     summary: "dense linear probe on a tour's held-out sequences: per-class IoU and mIoU",
     load: async () => (await import("./eval_dense.ts")).command,
   },
+  discovery: {
+    summary: "DoRA's discovery and tracking scored against a tour's exact instance masks",
+    load: async () => (await import("./eval_discovery.ts")).command,
+  },
   "davis-score": {
     summary: "J, F and J&F of existing DAVIS-2017 semi-supervised masks",
     load: async () => davisScore,
