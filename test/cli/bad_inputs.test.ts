@@ -173,6 +173,40 @@ const cases: [string[], 1 | 2, RegExp, Record<string, string>?][] = [
   [["analyze", notes, "--out", join(files, "analysis")], 1, /notes\.txt is not a video ffmpeg can read/],
   [["analyze", vtest, "--out", notes], 1, /--out .*notes\.txt is a file; give a folder/],
   [["frobnicate"], 2, /unknown command 'frobnicate'/],
+  // embedding, export, reports, discovery
+  [
+    ["embed", "--checkpoint", weights, "--out", join(files, "f.safetensors")],
+    2,
+    /give one of --images <folder> and --video <file>/,
+  ],
+  [
+    ["embed", "--checkpoint", weights, "--images", empty, "--out", join(files, "f.safetensors")],
+    1,
+    /--images .*empty holds no image files/,
+  ],
+  [
+    ["embed", "--checkpoint", weights, "--images", images, "--out", notes],
+    1,
+    /notes\.txt exists; give another --out \(nothing was written\)/,
+  ],
+  [
+    ["export", "--checkpoint", weights, "--image-size", "40", "--out", join(files, "m.onnx")],
+    2,
+    /--image-size 40 is not a multiple of the encoder's patch size 16/,
+  ],
+  [
+    ["export", "--checkpoint", weights, "--format", "web", "--out", folder],
+    1,
+    /--out .*my-folder is not empty; give a new or empty folder/,
+  ],
+  [["export", "--checkpoint", missing, "--out", join(files, "m.onnx")], 1, /checkpoint not found/],
+  [["report", folder], 1, /my-folder holds no run \(no config\.json\); give a run folder/],
+  [["report"], 2, /give one run folder: onevideo report <run>/],
+  [
+    ["eval", "discovery", "--checkpoint", weights, "--tour", folder],
+    1,
+    /is not a tour folder \(no tour\.json\)/,
+  ],
   [
     ["pretrain", ...v],
     1,
