@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 # dataset-fashion-mnist is the
 # labelled set the k-NN evaluation and its tests read (and the tours benchmark's objects);
 # mate-backgrounds and plasma-workspace-wallpapers hold the photos the tours benchmark walks past;
-# chromium renders the analysis report headless in its test, to check that every plot loads;
+# chromium opens the pages the tests check headless (the analysis and run reports, the web export);
 # libgloo-dev holds the Gloo headers the addon needs for data-parallel training on the CPU.
 packages=(cmake g++ libtorch-dev libgloo-dev libopenblas0-openmp python3-torch python3-torchvision ffmpeg opencv-doc dataset-fashion-mnist
   mate-backgrounds plasma-workspace-wallpapers chromium)
