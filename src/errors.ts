@@ -1,6 +1,7 @@
 // The errors a user sees: each is one line naming the input (or the run) and what to do.
 // The command line prints them without a stack trace and exits non-zero.
 import { statSync } from "node:fs";
+import { constants } from "node:os";
 
 /** Bad input: a missing file, a wrong option, footage that does not fit. */
 export class InputError extends Error {
@@ -10,6 +11,17 @@ export class InputError extends Error {
 /** A command line that does not parse: an unknown flag or command, a bad or missing value (exit 2). */
 export class UsageError extends InputError {
   override name = "UsageError";
+}
+
+/** Work that SIGINT or SIGTERM stopped before it finished, with nothing half-written left (exit 128 + signal). */
+export class StoppedError extends InputError {
+  override name = "StoppedError";
+  constructor(
+    readonly signal: NodeJS.Signals,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /** A run that cannot go on (e.g. the loss became NaN). */
@@ -29,8 +41,9 @@ export function userFacingLine(error: unknown): string | null {
   return known ? `onevideo: ${error.message}` : null;
 }
 
-/** The exit code of an error: 2 for a command line that does not parse, 1 for a failure at work. */
+/** The exit code of an error: 2 for a command line that does not parse, 128 + n for a stop by signal n, else 1. */
 export function exitCodeOf(error: unknown): number {
+  if (error instanceof StoppedError) return 128 + constants.signals[error.signal];
   return error instanceof UsageError ? 2 : 1;
 }
 

@@ -14,12 +14,13 @@ import {
   rmSync,
   writeSync,
 } from "node:fs";
+import { constants } from "node:os";
 import { dirname, extname, join, resolve } from "node:path";
 import { z } from "zod";
 import { normalizeImages } from "../augment/photometric.ts";
 import type { RgbImage } from "../data/frame_source.ts";
 import { centerCropOf, readCenterCrop } from "../data/image_file.ts";
-import { InputError, printNote, UsageError } from "../errors.ts";
+import { InputError, printNote, StoppedError, UsageError } from "../errors.ts";
 import { checkpointOption, deviceOption, outOption, validateConfig } from "../options.ts";
 import { pickDevice, safetensorsHeader, scope, type Tensor, tensor } from "../torch/index.ts";
 import { temporaryPath, writeFileAtomically } from "../util/atomic_file.ts";
@@ -207,8 +208,16 @@ export async function embed(given: EmbedOptions): Promise<EmbeddingIndex> {
   const rowsFile = openSync(rowsPath, "w+");
   let rowShape: number[] = [];
   let progress: Progress | null = null;
+  // Ctrl-C (or SIGTERM) ends it between batches, leaving nothing behind; a second, at once.
+  let stopped: NodeJS.Signals | null = null;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopped) process.exit(128 + constants.signals[signal]);
+    stopped = signal;
+  };
+  process.on("SIGINT", stop).on("SIGTERM", stop);
   try {
     for await (const batch of views(options, size, record.skipped)) {
+      if (stopped) throw new StoppedError(stopped, `embed stopped by ${stopped}; nothing was written`);
       progress ??= new Progress(batch.total, options.images !== undefined ? "images" : "frames");
       if (batch.images.length > 0) {
         using rows = features(encoder, batch.images, size, options.tokens);
@@ -236,6 +245,7 @@ export async function embed(given: EmbedOptions): Promise<EmbeddingIndex> {
     );
     writeFileAtomically(index, JSON.stringify(record, null, 1));
   } finally {
+    process.off("SIGINT", stop).off("SIGTERM", stop);
     closeSync(rowsFile);
     rmSync(rowsPath, { force: true });
   }

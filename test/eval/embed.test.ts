@@ -3,8 +3,16 @@
 // sampled frames; unreadable images skipped and listed (or, with --strict, the end); nothing
 // existing overwritten.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -185,4 +193,40 @@ test("--strict stops at an unreadable image; an existing --out is left alone; ba
   const fps = onevideo("embed", "--checkpoint", weights, "--images", photos, "--fps", "2", "--out", out);
   assert.equal(fps.code, 2);
   assert.match(fps.stderr, /--fps needs --video/);
+});
+
+test("Ctrl-C stops it between batches: one line, exit 130, nothing written or left behind", async () => {
+  const folder = join(dir, "stopped");
+  mkdirSync(folder);
+  writeFileSync(join(folder, "mine.txt"), "mine");
+  const child = spawn(process.execPath, [
+    cli,
+    "embed",
+    "--checkpoint",
+    weights,
+    "--video",
+    vtest,
+    "--batch-size",
+    "8",
+    "--out",
+    join(folder, "f.safetensors"),
+  ]);
+  let stderr = "";
+  const ended = new Promise<number | null>((resolve) => child.on("close", resolve));
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  // Once the first batch's rows are on disk, ask it to stop.
+  const rows = () => readdirSync(folder).find((name) => name.includes(".rows.tmp-"));
+  while (child.exitCode === null && !(rows() && statSync(join(folder, rows()!)).size > 0)) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  child.kill("SIGINT");
+  assert.equal(await ended, 130, stderr);
+  assert.match(
+    stderr
+      .trim()
+      .split(/[\r\n]/)
+      .at(-1)!,
+    /^onevideo: embed stopped by SIGINT; nothing was written$/,
+  );
+  assert.deepEqual(readdirSync(folder), ["mine.txt"]);
 });
