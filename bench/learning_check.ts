@@ -2,7 +2,7 @@
 // Fashion-MNIST against the same network untrained (same seed, no step taken). The GPU check's
 // learning figure; on the CPU it runs at whatever size the environment gives.
 //
-//   BENCH_VIDEO=<file> npm run bench:learning
+//   BENCH_VIDEO=<file> npm run bench:learning      (or BENCH_DATASET=fashion-mnist)
 //
 // Environment: BENCH_METHOD (dora), BENCH_ARCH (vit_small), BENCH_PATCH (16), BENCH_IMAGE
 // (224), BENCH_BATCH (frames per step, DoRA's official 16), BENCH_STEPS (200), BENCH_DEVICE
@@ -11,27 +11,30 @@
 // of further method options, e.g. '{"frameStride": 8}'), BENCH_OUT (the run folder; default a
 // temporary one). Prints one JSON line last: k-NN top-1 at k = 20 before and after, the loss,
 // steps per second. BENCH_PREPARE_ONLY=1 only builds the video's frame store.
-import { mkdirSync, mkdtempSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { evaluateKnn } from "../src/eval/knn_evaluation.ts";
 import { pretrain, resolveConfig } from "../src/pretrain/pretrain.ts";
 import { methodEntry } from "../src/pretrain/registry.ts";
 import { openSource } from "../src/pretrain/sources.ts";
-import { cuda, manualSeed } from "../src/torch/index.ts";
-import { RunFolder } from "../src/train/run_folder.ts";
+import { writeUntrainedNetwork } from "../src/pretrain/untrained.ts";
+import { cuda } from "../src/torch/index.ts";
 
 const env = process.env;
 const video = env.BENCH_VIDEO;
-if (!video) {
-  console.error("learning_check: set BENCH_VIDEO to the video to train on (e.g. a tour's tour.mp4)");
+const dataset = env.BENCH_DATASET;
+if (!video === !dataset) {
+  console.error(
+    "learning_check: set BENCH_VIDEO to the video to train on (e.g. a tour's tour.mp4), or BENCH_DATASET=fashion-mnist",
+  );
   process.exit(2);
 }
 const device = env.BENCH_DEVICE ?? (cuda.isAvailable() ? "cuda" : "cpu");
 const work = mkdtempSync(join(tmpdir(), "onevideo-learning-"));
 const options = {
   method: env.BENCH_METHOD ?? "dora",
-  video,
+  ...(video ? { video } : { dataset }),
   arch: env.BENCH_ARCH ?? "vit_small",
   patchSize: Number(env.BENCH_PATCH ?? 16),
   imageSize: Number(env.BENCH_IMAGE ?? 224),
@@ -62,12 +65,7 @@ if (env.BENCH_PREPARE_ONLY) {
   process.exit(0);
 }
 
-// The untrained network: the method built as the run builds it, from the same seed.
-manualSeed(config.seed);
-const untrained = new RunFolder(join(work, "untrained"));
-mkdirSync(untrained.path);
-untrained.writeExports(methodEntry(config.method).create(config).exports());
-const before = knn(untrained.path);
+const before = knn(writeUntrainedNetwork(config, join(work, "untrained")));
 
 const started = performance.now();
 const run = await pretrain(options);

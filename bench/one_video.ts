@@ -1,108 +1,185 @@
-// Is Fashion-MNIST worth one video? Under the same budget (steps x 16 frames per step),
-// pretrain DINO on Fashion-MNIST's training images, and DINO, DoRA and VADeR on one
-// generated tour, then score each encoder, and a randomly initialised ViT as the floor:
-// k-NN and linear top-1 on Fashion-MNIST's test set (image-level features: the ViTs),
-// J&F of label propagation and the dense probe's mIoU on held-out tour sequences. BENCH_STEPS (default 300), BENCH_TOUR_MINUTES (10),
-// BENCH_EVAL_TRAIN (5000) and BENCH_EVAL_TEST (1000) size it; BENCH_ROWS (e.g.
-// "random,dora-tour") runs some rows only. Last line: one JSON object with every row.
-import { execFileSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+// Is Fashion-MNIST worth one video? Each trained row gets the same wall-clock budget on this
+// machine: a short probe run measures its seconds per step, and the row then trains for the
+// steps that fill BENCH_MINUTES (default 30) with its method's cpu preset. Rows: the untrained
+// floors (ViT-Nano/8 and ResNet-18), DINO on Fashion-MNIST's training images, and DINO, DoRA
+// and VADeR on one generated tour. Columns: k-NN and linear top-1 on Fashion-MNIST's test set
+// (ViTs), J&F of label propagation, the dense probe's mIoU and the discovery score (mean IoU of
+// each object's best discovered mask; ViTs) on the tour's held-out sequences. Every figure is the
+// mean and sample standard deviation over BENCH_SEEDS (default 3) seeds.
+//
+// Environment: BENCH_MINUTES (30), BENCH_SEEDS (3), BENCH_TOUR_MINUTES (10), BENCH_EVAL_TRAIN
+// (5000), BENCH_EVAL_TEST (2000), BENCH_ROWS (e.g. "floor-vit,dora-tour": some rows only).
+// Last line: one JSON object with every figure.
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { demoOptions } from "../src/pretrain/demo.ts";
-import { createVit } from "../src/models/vit.ts";
-import { manualSeed, writeSafetensors } from "../src/torch/index.ts";
+import { buildTour } from "../src/data/tours/build.ts";
+import { evaluateDavis } from "../src/eval/davis_evaluation.ts";
+import { evaluateDense } from "../src/eval/dense_evaluation.ts";
+import { evaluateDiscovery } from "../src/eval/discovery_evaluation.ts";
+import { evaluateKnn } from "../src/eval/knn_evaluation.ts";
+import { evaluateLinear } from "../src/eval/linear_evaluation.ts";
+import { demoTourSettings } from "../src/pretrain/demo.ts";
+import { pretrain, resolveConfig } from "../src/pretrain/pretrain.ts";
+import { writeUntrainedNetwork } from "../src/pretrain/untrained.ts";
 
-const steps = Number(process.env.BENCH_STEPS ?? 300);
-const tourMinutes = Number(process.env.BENCH_TOUR_MINUTES ?? 10);
-const evalTrain = Number(process.env.BENCH_EVAL_TRAIN ?? 5000);
-const evalTest = Number(process.env.BENCH_EVAL_TEST ?? 1000);
+const env = process.env;
+const minutes = Number(env.BENCH_MINUTES ?? 30);
+const seeds = Number(env.BENCH_SEEDS ?? 3);
+const tourMinutes = Number(env.BENCH_TOUR_MINUTES ?? 10);
+const evalImages = {
+  trainLimit: Number(env.BENCH_EVAL_TRAIN ?? 5000),
+  testLimit: Number(env.BENCH_EVAL_TEST ?? 2000),
+};
 const work = mkdtempSync(join(tmpdir(), "onevideo-one-video-"));
-const cli = fileURLToPath(new URL("../bin/onevideo.js", import.meta.url));
+const log = (line: string) => process.stderr.write(`${line}\n`);
 
-/** Runs a onevideo command and returns its last stdout line parsed as JSON, or as text. */
-function onevideo(...args: string[]): string {
-  const started = performance.now();
-  const output = execFileSync(process.execPath, [cli, ...args], {
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "inherit"],
-    maxBuffer: 64 << 20,
-  });
-  console.error(`  ${args.slice(0, 2).join(" ")}: ${((performance.now() - started) / 1000).toFixed(0)} s`);
-  return output.trim().split("\n").at(-1)!;
-}
-
-console.error(`building a ${tourMinutes}-minute tour`);
+log(`building a ${tourMinutes}-minute tour`);
 const tour = join(work, "tour");
-onevideo("tours", "--out", tour, "--minutes", String(tourMinutes));
-
-// Every row trains with its method's demo preset (ViT-Tiny/8 at 64 px for DINO and DoRA,
-// ResNet-18 + FPN at 64 px for VADeR) for the same steps over the same 16 frames a step.
-const { video: _video, ...recipe } = demoOptions;
-function pretrain(name: string, method: string, ...source: string[]): string {
-  console.error(`pretraining: ${name}`);
-  return onevideo(
-    ...["pretrain", "--method", method, "--preset", "demo", ...source, "--out", join(work, name)],
-    ...["--steps", String(steps), "--log-every", "50", "--checkpoint-every", String(steps)],
-  );
-}
-
-const random = join(work, "random.safetensors");
-manualSeed(0);
-writeSafetensors(random, createVit("vit_tiny", { patchSize: 8, imageSize: recipe.imageSize }).stateDict());
+await buildTour({ ...demoTourSettings, seconds: tourMinutes * 60, out: tour });
 const tourVideo = join(tour, "tour.mp4");
-// [key, name, checkpoint, whether it has an image-level ([CLS]) feature for k-NN and linear]
-const candidates: [string, string, () => string, boolean][] = [
-  ["random", "random ViT-Tiny/8 (floor)", () => random, true],
-  [
-    "dino-fashion-mnist",
-    "DINO on Fashion-MNIST images",
-    () => pretrain("dino-fashion-mnist", "dino", "--dataset", "fashion-mnist"),
-    true,
-  ],
-  ["dino-tour", "DINO on one tour", () => pretrain("dino-tour", "dino", "--video", tourVideo), true],
-  ["dora-tour", "DoRA on one tour", () => pretrain("dora-tour", "dora", "--video", tourVideo), true],
-  ["vader-tour", "VADeR on one tour", () => pretrain("vader-tour", "vader", "--video", tourVideo), false],
-];
-const chosen = process.env.BENCH_ROWS?.split(",");
-const encoders = candidates
-  .filter(([key]) => chosen === undefined || chosen.includes(key))
-  .map(([, name, checkpoint, global]) => [name, checkpoint(), global] as const);
 
-const limits = ["--train-limit", String(evalTrain), "--test-limit", String(evalTest)];
-const rows = encoders.map(([name, checkpoint, global]) => {
-  console.error(`evaluating: ${name}`);
-  const fashion = (kind: string, ...extra: string[]) =>
-    JSON.parse(
-      onevideo("eval", kind, "--checkpoint", checkpoint, "--dataset", "fashion-mnist", ...extra, ...limits),
-    );
-  const davis = JSON.parse(
-    onevideo(
-      ...["eval", "davis", "--checkpoint", checkpoint, "--davis", join(tour, "davis"), "--split", "val"],
-      ...["--out", join(work, "masks", name.replace(/\W+/g, "-")), "--size", "96"],
-    ),
-  );
-  const dense = JSON.parse(onevideo("eval", "dense", "--checkpoint", checkpoint, "--tour", tour));
-  return {
-    name,
-    knnTop1: global ? (fashion("knn", "--k", "20").results[0].top1 as number) : null,
-    linearTop1: global ? (fashion("linear").top1 as number) : null,
-    jf: davis.JF * 100,
-    denseMiou: dense.mIoU * 100,
-  };
-});
-
-const figure = (value: number | null) => (value === null ? "-" : value.toFixed(1));
-console.log(
-  `\n${steps} steps of 16 frames (each method's demo preset); Fashion-MNIST ${evalTrain} train / ` +
-    `${evalTest} test images; J&F and the dense probe on the tour's held-out sequences\n`,
-);
-console.log("| encoder | k-NN top-1 (k=20) | linear top-1 | J&F (tour) | dense probe mIoU (tour) |");
-console.log("|---|---|---|---|---|");
-for (const row of rows) {
-  console.log(
-    `| ${row.name} | ${figure(row.knnTop1)} | ${figure(row.linearTop1)} | ${figure(row.jf)} | ${figure(row.denseMiou)} |`,
-  );
+interface Row {
+  key: string;
+  name: string;
+  options: Record<string, unknown>;
+  /** Trained for the budget, or only built (the floor). */
+  trained: boolean;
+  vit: boolean;
 }
-console.log(JSON.stringify({ steps, tourMinutes, evalTrain, evalTest, rows }));
+const rows: Row[] = [
+  {
+    key: "floor-vit",
+    name: "untrained ViT-Nano/8 (floor)",
+    options: { method: "dino", video: tourVideo },
+    trained: false,
+    vit: true,
+  },
+  {
+    key: "floor-resnet",
+    name: "untrained ResNet-18 (VADeR's floor)",
+    options: { method: "vader", video: tourVideo },
+    trained: false,
+    vit: false,
+  },
+  {
+    key: "dino-fashion-mnist",
+    name: "DINO on Fashion-MNIST images",
+    // Images that are one object each: DINO's own crop scales, not the preset's zoom for footage.
+    options: {
+      method: "dino",
+      dataset: "fashion-mnist",
+      globalScaleMin: 0.4,
+      localScaleMin: 0.05,
+      localScaleMax: 0.4,
+    },
+    trained: true,
+    vit: true,
+  },
+  {
+    key: "dino-tour",
+    name: "DINO on one tour",
+    options: { method: "dino", video: tourVideo },
+    trained: true,
+    vit: true,
+  },
+  {
+    key: "dora-tour",
+    name: "DoRA on one tour",
+    options: { method: "dora", video: tourVideo },
+    trained: true,
+    vit: true,
+  },
+  {
+    key: "vader-tour",
+    name: "VADeR on one tour",
+    options: { method: "vader", video: tourVideo },
+    trained: true,
+    vit: false,
+  },
+];
+
+/** Seconds per step of a row's recipe on this machine, from a short probe run (its first steps dropped). */
+async function secondsPerStep(row: Row): Promise<number> {
+  const out = join(work, `probe-${row.key}`);
+  await pretrain({ ...row.options, preset: "cpu", steps: 12, logEvery: 1, checkpointEvery: 1000, out });
+  const steps = readFileSync(join(out, "metrics.jsonl"), "utf8").trim().split("\n").slice(2);
+  const ms = steps.map((line) => (JSON.parse(line) as { step_ms: number }).step_ms);
+  return ms.reduce((sum, v) => sum + v, 0) / ms.length / 1000;
+}
+
+/** The checkpoint of one seed of a row: trained for the budget, or the untrained network. */
+async function checkpointOf(row: Row, seed: number, steps: number): Promise<string> {
+  const out = join(work, `${row.key}-seed${seed}`);
+  if (!row.trained) return writeUntrainedNetwork(resolveConfig({ ...row.options, preset: "cpu", seed }), out);
+  log(`pretraining ${row.name}, seed ${seed}: ${steps} steps`);
+  await pretrain({ ...row.options, preset: "cpu", seed, steps, logEvery: 50, checkpointEvery: steps, out });
+  return out;
+}
+
+function scores(checkpoint: string, vit: boolean, name: string) {
+  const fashion = { checkpoint, dataset: "fashion-mnist" as const, ...evalImages };
+  const davis = evaluateDavis({
+    checkpoint,
+    davis: join(tour, "davis"),
+    split: "val",
+    size: 96,
+    out: join(work, "masks", `${name}-${Math.random().toString(36).slice(2)}`),
+  });
+  return {
+    knnTop1: vit ? evaluateKnn({ ...fashion, k: 20 }).results[0].top1 : null,
+    linearTop1: vit ? (evaluateLinear(fashion).top1 as number) : null,
+    jf: davis.JF * 100,
+    denseMiou: evaluateDense({ checkpoint, tour }).mIoU * 100,
+    discovery: vit ? evaluateDiscovery({ checkpoint, tour }).meanIou * 100 : null,
+  };
+}
+type Scores = ReturnType<typeof scores>;
+const columns = ["knnTop1", "linearTop1", "jf", "denseMiou", "discovery"] as const;
+
+const chosen = env.BENCH_ROWS?.split(",");
+const results: { key: string; name: string; steps: number | null; mean: Scores; sd: Scores }[] = [];
+for (const row of rows.filter(({ key }) => chosen === undefined || chosen.includes(key))) {
+  const steps = row.trained ? Math.max(1, Math.floor((minutes * 60) / (await secondsPerStep(row)))) : 0;
+  const perSeed: Scores[] = [];
+  for (let seed = 0; seed < seeds; seed++) {
+    const checkpoint = await checkpointOf(row, seed, steps);
+    log(`evaluating ${row.name}, seed ${seed}`);
+    perSeed.push(scores(checkpoint, row.vit, `${row.key}-${seed}`));
+  }
+  const summarize = (pick: (values: number[]) => number) =>
+    Object.fromEntries(
+      columns.map((column) => {
+        const values = perSeed.map((s) => s[column]).filter((v): v is number => v !== null);
+        return [column, values.length === 0 ? null : +pick(values).toFixed(2)];
+      }),
+    ) as Scores;
+  const mean = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
+  const sd = (values: number[]) =>
+    values.length < 2
+      ? 0
+      : Math.sqrt(values.reduce((sum, v) => sum + (v - mean(values)) ** 2, 0) / (values.length - 1));
+  results.push({
+    key: row.key,
+    name: row.name,
+    steps: row.trained ? steps : null,
+    mean: summarize(mean),
+    sd: summarize(sd),
+  });
+}
+
+const cell = (mean: number | null, sd: number | null) =>
+  mean === null ? "-" : `${mean.toFixed(1)} ± ${sd!.toFixed(1)}`;
+console.log(
+  `\n${minutes} minutes of training a row on this machine (each method's cpu preset); ${seeds} seeds (mean ± sd); ` +
+    `Fashion-MNIST ${evalImages.trainLimit} train / ${evalImages.testLimit} test images; the tour's held-out sequences\n`,
+);
+console.log(
+  "| encoder | steps | k-NN top-1 (k=20) | linear top-1 | J&F (tour) | dense mIoU (tour) | discovery mean IoU (tour) |",
+);
+console.log("|---|---|---|---|---|---|---|");
+for (const { name, steps, mean, sd } of results) {
+  const figures = columns.map((column) => cell(mean[column], sd[column]));
+  console.log(`| ${name} | ${steps ?? "-"} | ${figures.join(" | ")} |`);
+}
+console.log(JSON.stringify({ minutes, seeds, tourMinutes, ...evalImages, rows: results }));

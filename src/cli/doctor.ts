@@ -6,6 +6,7 @@ import { dirname } from "node:path";
 import { fashionMnistRoot } from "../data/fashion_mnist.ts";
 import { jsonOption } from "../options.ts";
 import { demoVideo } from "../pretrain/demo.ts";
+import { listPhotos, photoPackages } from "../data/tours/photos.ts";
 import { addonPath, loadedBlasLibrary, loadedLibrary, native } from "../torch/native.ts";
 import { findProgram, installAdvice, isCheckout, packageRoot, packageVersion } from "../util/system.ts";
 import { defaultCacheRoot } from "../video/frame_store.ts";
@@ -99,6 +100,16 @@ function dataCheck(name: string, present: boolean, where: string, packageName: s
     : { name, ok: false, found: `not found (${where})`, fix: installAdvice([packageName]) };
 }
 
+/** The photographs the tours (and so the demo) walk past. */
+function photosCheck(): Check {
+  const name = "tour photos";
+  try {
+    return { name, ok: true, found: `${listPhotos().length} photographs in ${photoPackages.join(", ")}` };
+  } catch {
+    return { name, ok: false, found: "not found", fix: installAdvice(photoPackages) };
+  }
+}
+
 export function doctorChecks(): Check[] {
   const fashionMnist = fashionMnistRoot();
   return [
@@ -111,7 +122,8 @@ export function doctorChecks(): Check[] {
     programCheck("ffmpeg", true),
     programCheck("ffprobe", true),
     frameStoreCheck(),
-    dataCheck("demo video", existsSync(demoVideo), demoVideo, "opencv-doc"),
+    photosCheck(),
+    dataCheck("street video", existsSync(demoVideo), demoVideo, "opencv-doc"),
     dataCheck("Fashion-MNIST", existsSync(fashionMnist), fashionMnist, "dataset-fashion-mnist"),
   ];
 }

@@ -41,12 +41,15 @@ function vitShapeOf(tensors: Map<string, Tensor>, path: string): ModelMetadata &
     throw new InputError(`${path} holds no ViT backbone (no patch_embed.proj.weight / pos_embed)`);
   }
   const [embedDim, , patchSize] = patch.shape;
+  const depth = [...tensors.keys()].filter((name) => /^blocks\.\d+\.norm1\.weight$/.test(name)).length;
   const architecture = (Object.keys(vitArchitectures) as VitArchitecture[]).find(
-    (name) => vitArchitectures[name].embedDim === embedDim,
+    (name) => vitArchitectures[name].embedDim === embedDim && vitArchitectures[name].depth === depth,
   );
-  if (!architecture) throw new InputError(`${path}: a ViT of width ${embedDim} is not one onevideo builds`);
+  if (!architecture) {
+    throw new InputError(`${path}: a ViT of width ${embedDim} and depth ${depth} is not one onevideo builds`);
+  }
   const grid = Math.round(Math.sqrt(positions.shape[1] - 1));
-  const { depth, numHeads } = vitArchitectures[architecture];
+  const { numHeads } = vitArchitectures[architecture];
   return { kind: "vit", architecture, patchSize, imageSize: grid * patchSize, embedDim, depth, numHeads };
 }
 

@@ -13,7 +13,7 @@ import { discoverInClips } from "../discovery/clip_discovery.ts";
 import { positiveInt, withDefaults } from "../options.ts";
 import type { StepContext, StepResult } from "../train/method.ts";
 import type { MethodDefinition } from "./definition.ts";
-import { dinoConfigSchema, dinoDemoPreset, DinoMethod, dinoOptions } from "./dino.ts";
+import { dinoConfigSchema, dinoCpuPreset, dinoDemoPreset, DinoMethod, dinoOptions } from "./dino.ts";
 
 export const doraOptions = {
   // DoRA's official code (main.py's DataAugmentationDINO and WTDataloader): 6 local crops, blur
@@ -307,6 +307,11 @@ export const dora: MethodDefinition<DoraConfig, DoraMethod> = {
   presets: {
     // DINO's demo network and 16 frames per batch, as 4 clips of 4 frames.
     demo: { ...dinoDemoPreset, batchSize: 4, clipLength: 4 },
+    // DINO's cpu recipe with its 64 frames a step as 16 clips of 4 frames one second apart at a
+    // tour's 10 fps (60 apart is two seconds of a 30 fps walk, but six of a tour: the objects
+    // are gone). DoRA scales the rate by clips, not frames, so 4x DINO's base rate is the same
+    // rate per step.
+    cpu: { ...dinoCpuPreset, batchSize: 16, clipLength: 4, frameStride: 10, lr: 0.008 },
     // The official README's command (8 GPUs x 16 clips); every value is also DoRA's default.
     paper: {
       arch: "vit_small",

@@ -271,5 +271,18 @@ export const vader: MethodDefinition<VaderConfig, VaderMethod> = {
       logEvery: 10,
       checkpointEvery: 50,
     },
+    // The demo's network and rate on footage stored whole (a tour's 96-pixel side): the cpu
+    // recipe bench:one-video trains for its budget. Not tuned further (see issue 18's note).
+    cpu: {
+      arch: "resnet18",
+      imageSize: 64,
+      batchSize: 16,
+      queueLength: 4096,
+      lr: 0.48,
+      steps: 1000,
+      frameShortSide: 96,
+      logEvery: 50,
+      checkpointEvery: 500,
+    },
   },
 };

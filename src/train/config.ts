@@ -23,7 +23,7 @@ export const sharedOptions = {
   collectiveTimeout: positiveInt
     .default(1800)
     .describe("seconds a data-parallel worker waits for the others before it stops"),
-  arch: z.enum(["vit_tiny", "vit_small", "vit_base"]).default("vit_small").describe("backbone"),
+  arch: z.enum(["vit_nano", "vit_tiny", "vit_small", "vit_base"]).default("vit_small").describe("backbone"),
   patchSize: z.literal([8, 16]).default(16).describe("ViT patch size"),
   imageSize: positiveInt.default(224).describe("global view size in pixels"),
   dropPathRate: fraction.default(0.1).describe("stochastic depth rate of the student"),

@@ -53,5 +53,5 @@ export interface TrainableMethod {
   /** Forward and loss on a batch of [B, 3, H, W] images in [0, 1]. */
   step(images: Tensor, context: StepContext): StepResult;
   /** Called between backward (and clipping) and the optimiser step, e.g. to hold a layer fixed. */
-  beforeOptimizerStep?(epoch: number): void;
+  beforeOptimizerStep?(epoch: number): void; // fractional epoch
 }

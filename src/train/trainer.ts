@@ -175,7 +175,9 @@ export function trainStep(
     const finite = scaler ? scaler.unscale(studentParameters) : true;
     scaler?.update(finite);
     if (clipGrad > 0) clipGradNormPerParameter(studentParameters, clipGrad);
-    method.beforeOptimizerStep?.(Math.floor(epoch));
+    // The fractional epoch: for whole-epoch settings the same as DINO's integer one, and a fraction
+    // (a run shorter than an epoch) freezes for that share of an epoch.
+    method.beforeOptimizerStep?.(epoch);
     if (finite) optimizer.step(); // an fp16 step whose gradients overflowed is skipped
     updateTeacher(method.teacher, method.student, schedules.teacherMomentum[iteration]);
     // Read once the whole step is queued, so the GPU never waits for the host mid-step. A

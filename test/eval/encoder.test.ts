@@ -58,8 +58,12 @@ test("bad checkpoints are one clear error each", () => {
   assert.throws(() => loadEncoder(join(dir, "narrow.safetensors")), /width 48/);
   const shallow = createVit("vit_tiny", { patchSize: 8, imageSize: 32, depth: 2 });
   writeSafetensors(join(dir, "shallow.safetensors"), shallow.stateDict());
+  // Width and depth together name the architecture (ViT-Nano and ViT-Tiny share a width).
   assert.throws(
     () => loadEncoder(join(dir, "shallow.safetensors")),
-    (error) => error instanceof InputError && /does not fit a vit_tiny\/8/.test(error.message),
+    (error) => error instanceof InputError && /width 192 and depth 2 is not one/.test(error.message),
   );
+  const nano = createVit("vit_nano", { patchSize: 8, imageSize: 32 });
+  writeSafetensors(join(dir, "nano.safetensors"), nano.stateDict());
+  assert.equal(loadEncoder(join(dir, "nano.safetensors")).backbone.config.depth, 4);
 });
