@@ -10,7 +10,7 @@ import { buildTour, type TourSettings } from "../data/tours/build.ts";
 import { evaluateKnn } from "../eval/knn_evaluation.ts";
 import { dinoDemoPreset } from "../methods/dino.ts";
 import { defaultCacheRoot } from "../video/frame_store.ts";
-import { type PretrainResult, pretrain, resolveConfig } from "./pretrain.ts";
+import { checkNewRunFolder, type PretrainResult, pretrain, resolveConfig } from "./pretrain.ts";
 import { RunFolder } from "../train/run_folder.ts";
 import { writeUntrainedNetwork } from "./untrained.ts";
 
@@ -32,8 +32,8 @@ export const demoTourSettings: Omit<TourSettings, "out"> = {
   sequenceFrames: 24,
 };
 
-/** The demo's training: DINO's cpu preset for the demo's steps. */
-export const demoTraining = { method: "dino", preset: "cpu", steps: 300 } as const;
+/** The demo's training: DINO's cpu preset for 300 steps (about 2.5 minutes), logged every 10. */
+export const demoTraining = { method: "dino", preset: "cpu", steps: 300, logEvery: 10 } as const;
 
 /** The measure: k-NN top-1 (k = 20) over this many Fashion-MNIST train and test images. */
 export const demoKnnImages = { trainLimit: 5000, testLimit: 2000 };
@@ -115,6 +115,7 @@ export async function runDemo(
   const tour = demoTourFolder();
   const options = { ...demoTraining, video: join(tour, "tour.mp4"), ...overrides, out };
   const config = resolveConfig(options);
+  checkNewRunFolder(new RunFolder(out)); // before the tour and the untrained networks
   onPlan({
     tour,
     tourSeconds: demoTourSettings.seconds,

@@ -89,7 +89,13 @@ function prepareRunFolder(run: RunFolder, resume: boolean): string[] {
   const stale = [run.path, run.checkpointsDir, run.picturesDir].flatMap(removeStaleTemporaries);
   if (stale.length > 0)
     printNote(`removed ${stale.length} temporary file(s) a killed run left in ${run.path}`);
-  if (!resume && existsSync(run.path)) {
+  if (!resume) checkNewRunFolder(run);
+  return makeWritableFolder(run.path, "the run to --out");
+}
+
+/** Refuses, before any work, an --out that is a file, a run or a folder of other files. */
+export function checkNewRunFolder(run: RunFolder): void {
+  if (existsSync(run.path)) {
     if (!statSync(run.path).isDirectory()) throw new InputError(`--out ${run.path} is a file; give a folder`);
     if (run.holdsRun()) {
       const fresh = run.latestCheckpoint() === null;
@@ -105,7 +111,6 @@ function prepareRunFolder(run: RunFolder, resume: boolean): string[] {
       );
     }
   }
-  return makeWritableFolder(run.path, "the run to --out");
 }
 
 /** Trains an encoder as `config` says; returns the run folder and how the loss went. */
