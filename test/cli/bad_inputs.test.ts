@@ -74,7 +74,7 @@ const cases: [string[], 1 | 2, RegExp, Record<string, string>?][] = [
   [
     ["pretrain", ...v, "--arch", "vit_huge"],
     2,
-    /--arch: "vit_huge" is not one of vit_tiny, vit_small, vit_base/,
+    /--arch: "vit_huge" is not one of vit_nano, vit_tiny, vit_small, vit_base/,
   ],
   [
     ["pretrain", ...v, "--method", "byol"],
