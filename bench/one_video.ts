@@ -47,56 +47,27 @@ interface Row {
   trained: boolean;
   vit: boolean;
 }
+const row = (key: string, name: string, options: Row["options"], trained: boolean, vit: boolean): Row => ({
+  key,
+  name,
+  options,
+  trained,
+  vit,
+});
+const tourOf = (method: string) => ({ method, video: tourVideo });
+// Images that are one object each: DINO's own crop scales, not the preset's zoom for footage.
+const fashionMnist = {
+  method: "dino",
+  dataset: "fashion-mnist",
+  ...{ globalScaleMin: 0.4, localScaleMin: 0.05, localScaleMax: 0.4 },
+};
 const rows: Row[] = [
-  {
-    key: "floor-vit",
-    name: "untrained ViT-Nano/8 (floor)",
-    options: { method: "dino", video: tourVideo },
-    trained: false,
-    vit: true,
-  },
-  {
-    key: "floor-resnet",
-    name: "untrained ResNet-18 (VADeR's floor)",
-    options: { method: "vader", video: tourVideo },
-    trained: false,
-    vit: false,
-  },
-  {
-    key: "dino-fashion-mnist",
-    name: "DINO on Fashion-MNIST images",
-    // Images that are one object each: DINO's own crop scales, not the preset's zoom for footage.
-    options: {
-      method: "dino",
-      dataset: "fashion-mnist",
-      globalScaleMin: 0.4,
-      localScaleMin: 0.05,
-      localScaleMax: 0.4,
-    },
-    trained: true,
-    vit: true,
-  },
-  {
-    key: "dino-tour",
-    name: "DINO on one tour",
-    options: { method: "dino", video: tourVideo },
-    trained: true,
-    vit: true,
-  },
-  {
-    key: "dora-tour",
-    name: "DoRA on one tour",
-    options: { method: "dora", video: tourVideo },
-    trained: true,
-    vit: true,
-  },
-  {
-    key: "vader-tour",
-    name: "VADeR on one tour",
-    options: { method: "vader", video: tourVideo },
-    trained: true,
-    vit: false,
-  },
+  row("floor-vit", "untrained ViT-Nano/8 (floor)", tourOf("dino"), false, true),
+  row("floor-resnet", "untrained ResNet-18 (VADeR's floor)", tourOf("vader"), false, false),
+  row("dino-fashion-mnist", "DINO on Fashion-MNIST images", fashionMnist, true, true),
+  row("dino-tour", "DINO on one tour", tourOf("dino"), true, true),
+  row("dora-tour", "DoRA on one tour", tourOf("dora"), true, true),
+  row("vader-tour", "VADeR on one tour", tourOf("vader"), true, false),
 ];
 
 /** Seconds per step of a row's recipe on this machine, from a short probe run (its first steps dropped). */
