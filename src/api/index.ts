@@ -1,7 +1,7 @@
 // `import ... from "onevideo"`: train an encoder, load it, evaluate it, analyse footage, build
 // the tours benchmark; the engine, models, methods and evaluations also have their own subpaths.
 export { pretrain, type PretrainOptions, type PretrainResult } from "../pretrain/pretrain.ts";
-export { demoOptions, demoVideo } from "../pretrain/demo.ts";
+export { demoOptions, demoVideo, runDemo } from "../pretrain/demo.ts";
 export { type Encoder, loadEncoder } from "../eval/encoder.ts";
 export { evaluateDavis, evaluateDense, evaluateKnn, evaluateLinear } from "./eval.ts";
 export { embed, type EmbeddingIndex, type EmbedOptions } from "../eval/embedding.ts";

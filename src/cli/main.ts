@@ -10,7 +10,7 @@ const commands: CommandTable = {
     load: async () => (await import("./pretrain.ts")).command,
   },
   demo: {
-    summary: "the whole thing in minutes on a bundled street video",
+    summary: "the whole thing in minutes: learn from a generated tour, measured before and after",
     load: async () => (await import("./demo.ts")).command,
   },
   attention: {
