@@ -22,6 +22,7 @@ import { evaluateLinear } from "../src/eval/linear_evaluation.ts";
 import { demoTourSettings } from "../src/pretrain/demo.ts";
 import { pretrain, resolveConfig } from "../src/pretrain/pretrain.ts";
 import { writeUntrainedNetwork } from "../src/pretrain/untrained.ts";
+import { mean, sampleStandardDeviation } from "../src/util/statistics.ts";
 
 const env = process.env;
 const minutes = Number(env.BENCH_MINUTES ?? 30);
@@ -126,17 +127,12 @@ for (const row of rows.filter(({ key }) => chosen === undefined || chosen.includ
         return [column, values.length === 0 ? null : +pick(values).toFixed(2)];
       }),
     ) as Scores;
-  const mean = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
-  const sd = (values: number[]) =>
-    values.length < 2
-      ? 0
-      : Math.sqrt(values.reduce((sum, v) => sum + (v - mean(values)) ** 2, 0) / (values.length - 1));
   results.push({
     key: row.key,
     name: row.name,
     steps: row.trained ? steps : null,
     mean: summarize(mean),
-    sd: summarize(sd),
+    sd: summarize(sampleStandardDeviation),
   });
 }
 

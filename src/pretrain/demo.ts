@@ -12,6 +12,7 @@ import { dinoDemoPreset } from "../methods/dino.ts";
 import { defaultCacheRoot } from "../video/frame_store.ts";
 import { checkNewRunFolder, type PretrainResult, pretrain, resolveConfig } from "./pretrain.ts";
 import { RunFolder } from "../train/run_folder.ts";
+import { mean, sampleStandardDeviation } from "../util/statistics.ts";
 import { writeUntrainedNetwork } from "./untrained.ts";
 
 export const demoVideo = "/usr/share/doc/opencv-doc/examples/data/vtest.avi";
@@ -98,11 +99,6 @@ function knnTop1(checkpoint: string): number {
   return evaluateKnn({ checkpoint, dataset: "fashion-mnist", k: 20, ...demoKnnImages }).results[0].top1;
 }
 
-function standardDeviation(values: number[]): number {
-  const mean = values.reduce((sum, v) => sum + v, 0) / values.length;
-  return Math.sqrt(values.reduce((sum, v) => sum + (v - mean) ** 2, 0) / (values.length - 1));
-}
-
 /**
  * Trains the demo and measures it. `overrides` are method options over the demo's (steps,
  * seed, ...); `onPlan` hears what it will do before any work starts.
@@ -142,19 +138,18 @@ export async function runDemo(
   const untrained = floors[0];
   const losses = new RunFolder(summary.runDir).readMetrics().map((record) => record.loss);
   const fifth = Math.max(1, Math.floor(losses.length / 5));
-  const meanOf = (values: number[]) => +(values.reduce((sum, v) => sum + v, 0) / values.length).toFixed(4);
   return {
     run: summary.runDir,
     measure: "k-NN top-1 (k=20) on Fashion-MNIST test garments, %",
     untrained,
     trained,
     gain: +(trained - untrained).toFixed(2),
-    spread: +standardDeviation(floors).toFixed(2),
+    spread: +sampleStandardDeviation(floors).toFixed(2),
     spreadOf: `untrained networks of ${spreadSeeds} seeds`,
     firstLoss: summary.firstLoss,
     lastLoss: summary.lastLoss,
-    lossFirstFifth: meanOf(losses.slice(0, fifth)),
-    lossLastFifth: meanOf(losses.slice(-fifth)),
+    lossFirstFifth: +mean(losses.slice(0, fifth)).toFixed(4),
+    lossLastFifth: +mean(losses.slice(-fifth)).toFixed(4),
     steps: summary.steps,
     stoppedBy: summary.stoppedBy,
     summary,
