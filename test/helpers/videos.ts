@@ -1,6 +1,6 @@
 // Real test videos (Debian's opencv-doc) and small generated ones.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -9,8 +9,17 @@ export const vtest = join(opencvData, "vtest.avi");
 export const tree = join(opencvData, "tree.avi");
 export const megamind = join(opencvData, "Megamind.avi");
 
+const scratchDirs: string[] = [];
+// A test file runs in its own process: its folders go when it ends, so that repeated runs
+// do not fill the disk (a run of the suite writes several GB).
+process.on("exit", () => {
+  for (const dir of scratchDirs) rmSync(dir, { recursive: true, force: true });
+});
+
 export function scratchDir(prefix = "onevideo-test-"): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  scratchDirs.push(dir);
+  return dir;
 }
 
 /** Runs ffmpeg on a lavfi source (a generated pattern or colour) into `path`. */
