@@ -1,6 +1,9 @@
 // The dense probe: a linear classifier on frozen patch features (a 1x1 convolution), its
 // logits upsampled bilinearly to the label maps' size, trained with cross-entropy that
-// skips ignored pixels, and scored by mean IoU on held-out images.
+// skips ignored pixels, and scored by mean IoU on held-out images. Features are first
+// standardised per channel with the train set's mean and deviation (a batch norm without
+// affine, as linear probes use): unit-norm embeddings of 128 channels (VADeR's) otherwise
+// start with logits so small that the probe settles on the majority class within its budget.
 import { Random, shuffled } from "../util/random.ts";
 import { Linear } from "../nn/index.ts";
 import { AdamW } from "../optim/index.ts";
@@ -32,6 +35,14 @@ export interface DenseProbeResult {
   /** Per class; null for a class absent from the test truth and predictions. */
   iou: (number | null)[];
   losses: number[];
+}
+
+/** Per-channel mean and deviation of [count, rows, cols, dim] features. */
+function channelStatistics(features: Tensor): { mean: Tensor; deviation: Tensor } {
+  return scope(() => {
+    const flat = features.reshape(-1, features.size(3));
+    return { mean: flat.mean(0), deviation: flat.std(0, false).add(1e-6) };
+  });
 }
 
 function logits(classifier: Linear, features: Tensor, height: number, width: number): Tensor {
@@ -68,6 +79,11 @@ export function trainDenseProbe(
   if (test.features.size(3) !== dim) {
     throw new InputError(`test features have ${test.features.size(3)} channels, train features ${dim}`);
   }
+  const { mean, deviation } = channelStatistics(train.features);
+  using trainFeatures = train.features.sub(mean).div(deviation);
+  using testFeatures = test.features.sub(mean).div(deviation);
+  mean.dispose();
+  deviation.dispose();
   const classifier = new Linear(dim, options.classes);
   const optimizer = new AdamW([{ params: classifier.parameters() }], { lr: options.lr, weightDecay: 0 });
   const random = new Random(options.seed);
@@ -83,7 +99,7 @@ export function trainDenseProbe(
       const indices = order.slice(start, start + options.batchSize);
       total += scope(() => {
         const index = tensor(Int32Array.from(indices)).long();
-        const scores = logits(classifier, train.features.indexSelect(0, index), train.height, train.width);
+        const scores = logits(classifier, trainFeatures.indexSelect(0, index), train.height, train.width);
         const loss = F.crossEntropy(scores, labelBatch(train, indices), { ignoreIndex: ignoreLabel });
         optimizer.zeroGrad();
         loss.backward();
@@ -98,7 +114,7 @@ export function trainDenseProbe(
     for (let start = 0; start < test.labels.length; start += options.batchSize) {
       const n = Math.min(options.batchSize, test.labels.length - start);
       scope(() => {
-        const scores = logits(classifier, test.features.narrow(0, start, n), test.height, test.width);
+        const scores = logits(classifier, testFeatures.narrow(0, start, n), test.height, test.width);
         const predicted = scores.argmax(1).to("int32").toArray();
         const pixels = test.height * test.width;
         for (let i = 0; i < n; i++) {

@@ -63,3 +63,31 @@ test("the dense probe separates classes whose patch features differ", () => {
     /1 label maps for features of shape \[2,4,4,3\]/,
   );
 });
+
+test("the dense probe standardises features, so their scale does not decide what it learns", () => {
+  manualSeed(0);
+  // Two classes in two halves of each image, their features 1e-3 apart: unit-norm embeddings of
+  // many channels are this small per channel. Unstandardised, the probe's logits would stay near
+  // zero for its whole budget and it would predict one class.
+  const make = (count: number) => {
+    const labels: Uint8Array[] = [];
+    const values = new Float32Array(count * 16 * 2);
+    for (let n = 0; n < count; n++) {
+      const map = new Uint8Array(16);
+      for (let p = 0; p < 16; p++) {
+        map[p] = p < 8 ? 0 : 1;
+        values[(n * 16 + p) * 2 + map[p]] = 1e-3;
+      }
+      labels.push(map);
+    }
+    return { features: tensor(values, { shape: [count, 4, 4, 2] }), labels, height: 4, width: 4 };
+  };
+  const result = trainDenseProbe(make(8), make(4), {
+    classes: 2,
+    epochs: 20,
+    batchSize: 4,
+    lr: 0.05,
+    seed: 0,
+  });
+  assert.equal(result.meanIou, 1);
+});
