@@ -39,7 +39,8 @@ log(`building a ${tourMinutes}-minute tour`);
 const tour = join(work, "tour");
 // 16 held-out sequences, not the demo's 4: the dense probe trains on half of them and tests on
 // the rest, and with 2 + 2 sequences the test objects' classes were mostly absent from training.
-await buildTour({ ...demoTourSettings, seconds: tourMinutes * 60, sequences: 16, out: tour });
+const heldOutSequences = 16;
+await buildTour({ ...demoTourSettings, seconds: tourMinutes * 60, sequences: heldOutSequences, out: tour });
 const tourVideo = join(tour, "tour.mp4");
 
 interface Row {
@@ -142,7 +143,7 @@ const cell = (mean: number | null, sd: number | null) =>
   mean === null ? "-" : `${mean.toFixed(1)} ± ${sd!.toFixed(1)}`;
 console.log(
   `\n${minutes} minutes of training a row on this machine (each method's cpu preset); ${seeds} seeds (mean ± sd); ` +
-    `Fashion-MNIST ${evalImages.trainLimit} train / ${evalImages.testLimit} test images; the tour's 16 held-out sequences\n`,
+    `Fashion-MNIST ${evalImages.trainLimit} train / ${evalImages.testLimit} test images; the tour's ${heldOutSequences} held-out sequences\n`,
 );
 console.log(
   "| encoder | steps | k-NN top-1 (k=20) | linear top-1 | J&F (tour) | dense mIoU (tour) | discovery mean IoU (tour) |",
