@@ -59,7 +59,24 @@ export function resolveConfig(options: Record<string, unknown>, resume = false):
       return known;
     }),
   );
-  return validateConfig(entry.schema, { ...recorded, ...presetOptions, ...fileOptions, ...flags, method });
+  const layers = [recorded, presetOptions, fileOptions, flags];
+  return validateConfig(entry.schema, { ...overlay(layers), method });
+}
+
+/** Options that say one thing two ways: a layer that sets one drops the other from the layers below. */
+const alternatives = [["warmupEpochs", "warmupRatio"]];
+
+/** The layers merged, each over the ones before it. */
+function overlay(layers: Record<string, unknown>[]): Record<string, unknown> {
+  const merged: Record<string, unknown> = {};
+  for (const layer of layers) {
+    for (const group of alternatives) {
+      if (!group.some((key) => key in layer)) continue;
+      for (const key of group) if (!(key in layer)) delete merged[key];
+    }
+    Object.assign(merged, layer);
+  }
+  return merged;
 }
 
 /** The config a run folder recorded, for --resume (what is not an option, such as worldSize, left out). */

@@ -33,6 +33,9 @@ export const sharedOptions = {
   lr: z.number().positive().default(5e-4).describe("peak learning rate at batch 256 (scaled by batch/256)"),
   minLr: z.number().min(0).default(1e-5).describe("final learning rate"),
   warmupEpochs: z.number().min(0).default(10).describe("linear learning-rate warm-up"),
+  warmupRatio: fraction
+    .optional()
+    .describe("share of the run's steps to warm up over (wins over --warmup-epochs)"),
   weightDecay: z.number().min(0).default(0.04).describe("initial weight decay"),
   weightDecayEnd: z.number().min(0).default(0.4).describe("final weight decay (cosine)"),
   clipGrad: z.number().min(0).default(3).describe("per-parameter gradient norm clip (0: off)"),

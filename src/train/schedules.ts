@@ -7,6 +7,8 @@ export interface ScheduleSettings {
   minLr: number;
   batchSize: number;
   warmupEpochs: number;
+  /** A share of the run instead of epochs: the same warm-up whatever the data's length. */
+  warmupRatio?: number;
   weightDecay: number;
   weightDecayEnd: number;
   teacherMomentum: number;
@@ -27,7 +29,12 @@ export function buildSchedules(
 ): RunSchedules {
   const epochs = totalIters / itersPerEpoch;
   // A run shorter than the warm-up warms up over its first tenth instead.
-  const warmupEpochs = settings.warmupEpochs < epochs ? settings.warmupEpochs : epochs / 10;
+  const warmupEpochs =
+    settings.warmupRatio !== undefined
+      ? settings.warmupRatio * epochs
+      : settings.warmupEpochs < epochs
+        ? settings.warmupEpochs
+        : epochs / 10;
   return {
     learningRate: cosineSchedule({
       base: (settings.lr * settings.batchSize) / 256,
