@@ -8,7 +8,8 @@
 // mean and sample standard deviation over BENCH_SEEDS (default 3) seeds.
 //
 // Environment: BENCH_MINUTES (30), BENCH_SEEDS (3), BENCH_TOUR_MINUTES (10), BENCH_EVAL_TRAIN
-// (5000), BENCH_EVAL_TEST (2000), BENCH_ROWS (e.g. "floor-vit,dora-tour": some rows only).
+// (5000), BENCH_EVAL_TEST (2000), BENCH_ROWS (e.g. "floor-vit,dora-tour": some rows only),
+// BENCH_CHECKPOINTS (1: checkpoints kept along each run, for a curve).
 // Last line: one JSON object with every figure.
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -28,6 +29,8 @@ const env = process.env;
 const minutes = Number(env.BENCH_MINUTES ?? 30);
 const seeds = Number(env.BENCH_SEEDS ?? 3);
 const tourMinutes = Number(env.BENCH_TOUR_MINUTES ?? 10);
+// More than one keeps checkpoints along the run (in the work folder) for a curve of a measure vs steps.
+const checkpointsPerRun = Number(env.BENCH_CHECKPOINTS ?? 1);
 const evalImages = {
   trainLimit: Number(env.BENCH_EVAL_TRAIN ?? 5000),
   testLimit: Number(env.BENCH_EVAL_TEST ?? 2000),
@@ -88,7 +91,18 @@ async function checkpointOf(row: Row, seed: number, steps: number): Promise<stri
   const out = join(work, `${row.key}-seed${seed}`);
   if (!row.trained) return writeUntrainedNetwork(resolveConfig({ ...row.options, preset: "cpu", seed }), out);
   log(`pretraining ${row.name}, seed ${seed}: ${steps} steps`);
-  await pretrain({ ...row.options, preset: "cpu", seed, steps, logEvery: 50, checkpointEvery: steps, out });
+  const checkpointEvery = Math.max(1, Math.ceil(steps / checkpointsPerRun));
+  const keepCheckpoints = checkpointsPerRun;
+  await pretrain({
+    ...row.options,
+    preset: "cpu",
+    seed,
+    steps,
+    logEvery: 50,
+    checkpointEvery,
+    keepCheckpoints,
+    out,
+  });
   return out;
 }
 
@@ -139,10 +153,11 @@ for (const row of rows.filter(({ key }) => chosen === undefined || chosen.includ
   });
 }
 
+// One seed has no spread to show: its figure stands alone rather than as "± 0.0".
 const cell = (mean: number | null, sd: number | null) =>
-  mean === null ? "-" : `${mean.toFixed(1)} ± ${sd!.toFixed(1)}`;
+  mean === null ? "-" : seeds < 2 ? mean.toFixed(1) : `${mean.toFixed(1)} ± ${sd!.toFixed(1)}`;
 console.log(
-  `\n${minutes} minutes of training a row on this machine (each method's cpu preset); ${seeds} seeds (mean ± sd); ` +
+  `\n${minutes} minutes of training a row on this machine (each method's cpu preset); ${seeds < 2 ? "1 seed (no spread)" : `${seeds} seeds (mean ± sd)`}; ` +
     `Fashion-MNIST ${evalImages.trainLimit} train / ${evalImages.testLimit} test images; the tour's ${heldOutSequences} held-out sequences\n`,
 );
 console.log(
