@@ -109,7 +109,6 @@ async function checkpointOf(row: Row, seed: number, steps: number): Promise<stri
   if (!row.trained) return writeUntrainedNetwork(resolveConfig({ ...row.options, preset: "cpu", seed }), out);
   log(`pretraining ${row.name}, seed ${seed}: ${steps} steps`);
   const checkpointEvery = Math.max(1, Math.ceil(steps / checkpointsPerRun));
-  const keepCheckpoints = checkpointsPerRun;
   await pretrain({
     ...row.options,
     preset: "cpu",
@@ -117,7 +116,7 @@ async function checkpointOf(row: Row, seed: number, steps: number): Promise<stri
     steps,
     logEvery: 50,
     checkpointEvery,
-    keepCheckpoints,
+    keepCheckpoints: checkpointsPerRun,
     out,
   });
   return out;
