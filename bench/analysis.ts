@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import { analyzeVideo } from "../src/analysis/analyze_video.ts";
 import { defaultCutDetection } from "../src/analysis/shot_detection.ts";
 import { probeVideo } from "../src/video/probe.ts";
+import { positiveNumber } from "./settings.ts";
 
 interface Measurement {
   frames: number;
@@ -63,8 +64,8 @@ function generate(path: string, seconds: number): void {
 if (process.argv[2] === "--measure") {
   await measure(process.argv[3]);
 } else {
-  const shortSeconds = Number(process.env.BENCH_SHORT_SECONDS ?? 10);
-  const ratio = Number(process.env.BENCH_LENGTH_RATIO ?? 6);
+  const shortSeconds = positiveNumber("BENCH_SHORT_SECONDS", 10);
+  const ratio = positiveNumber("BENCH_LENGTH_RATIO", 6);
   const work = mkdtempSync(join(tmpdir(), "onevideo-bench-analysis-"));
   const self = fileURLToPath(import.meta.url);
   const results: Record<string, Measurement> = {};

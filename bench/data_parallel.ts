@@ -10,8 +10,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { demoVideo } from "../src/pretrain/demo.ts";
+import { wholeNumber } from "./settings.ts";
 
-const steps = Number(process.env.BENCH_STEPS ?? 60);
+const steps = wholeNumber("BENCH_STEPS", 60);
 const work = mkdtempSync(join(tmpdir(), "onevideo-bench-dp-"));
 const cli = fileURLToPath(new URL("../bin/onevideo.js", import.meta.url));
 const globalBatch = 16;

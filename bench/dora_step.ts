@@ -7,9 +7,10 @@ import { dinoConfigSchema, DinoMethod } from "../src/methods/dino.ts";
 import { doraConfigSchema, DoraMethod } from "../src/methods/dora.ts";
 import type { TrainableMethod } from "../src/train/method.ts";
 import { manualSeed, rand, scope } from "../src/torch/index.ts";
+import { wholeNumber } from "./settings.ts";
 
-const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
-const steps = Number(process.env.BENCH_STEPS ?? 5);
+const rounds = wholeNumber("BENCH_ROUNDS", 3);
+const steps = wholeNumber("BENCH_STEPS", 5);
 const clips = 4;
 const frames = 8;
 const { video, method: _dino, ...recipe } = demoOptions;

@@ -18,6 +18,7 @@ import {
   scope,
   tensor,
 } from "../src/torch/index.ts";
+import { wholeNumber } from "./settings.ts";
 
 const device = process.env.BENCH_DEVICE ?? "cpu";
 const config = {
@@ -31,8 +32,8 @@ const config = {
   threads: getNumThreads(),
   device,
 };
-const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
-const stepsPerRound = Number(process.env.BENCH_STEPS ?? 5);
+const rounds = wholeNumber("BENCH_ROUNDS", 5);
+const stepsPerRound = wholeNumber("BENCH_STEPS", 5);
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);

@@ -24,14 +24,15 @@ import { manualSeed, scope } from "../src/torch/index.ts";
 import { prepareTraining, trainStep } from "../src/train/trainer.ts";
 import { Random } from "../src/util/random.ts";
 import { FrameStore } from "../src/video/frame_store.ts";
+import { positiveNumber, wholeNumber } from "./settings.ts";
 
 const env = process.env;
-const minutes = Number(env.BENCH_MINUTES ?? 60);
-const side = Number(env.BENCH_SIDE ?? 300);
-const clips = Number(env.BENCH_CLIPS ?? 2);
+const minutes = positiveNumber("BENCH_MINUTES", 60);
+const side = wholeNumber("BENCH_SIDE", 300);
+const clips = wholeNumber("BENCH_CLIPS", 2);
 const arch = env.BENCH_ARCH ?? "vit_small";
 const work = env.BENCH_WORK ?? "/tmp/onevideo-bench";
-const gpuFramesPerSecond = Number(env.BENCH_GPU_FRAMES_PER_S ?? 798.8);
+const gpuFramesPerSecond = positiveNumber("BENCH_GPU_FRAMES_PER_S", 798.8);
 mkdirSync(work, { recursive: true });
 
 const video = join(work, `testsrc2-1080p-${minutes}min.mp4`);

@@ -45,6 +45,7 @@ import {
   scope,
 } from "../src/torch/index.ts";
 import { prepareTraining, trainStep } from "../src/train/trainer.ts";
+import { positiveNumber, wholeNumber } from "./settings.ts";
 
 type MethodName = "dino" | "dora";
 type Side = "onevideo" | "pytorch";
@@ -194,7 +195,7 @@ async function oursWorker(job: Job): Promise<void> {
 // ---- the driver: rounds, out-of-memory fallback, report ----
 
 const env = process.env;
-const replyTimeoutS = Number(env.BENCH_REPLY_TIMEOUT_S ?? 300);
+const replyTimeoutS = positiveNumber("BENCH_REPLY_TIMEOUT_S", 300);
 
 /** A worker process answering one JSON line per request on stdout. */
 class Worker {
@@ -256,9 +257,9 @@ function makeJob(method: MethodName, batch: number, device: Device): Job {
   const localCrops = env.BENCH_LOCAL_CROPS;
   const options = {
     arch: (env.BENCH_ARCH ?? "vit_small") as VitArchitecture,
-    imageSize: Number(env.BENCH_IMAGE ?? 224),
-    patchSize: Number(env.BENCH_PATCH ?? 16),
-    outDim: Number(env.BENCH_OUT_DIM ?? 65536),
+    imageSize: wholeNumber("BENCH_IMAGE", 224),
+    patchSize: wholeNumber("BENCH_PATCH", 16),
+    outDim: wholeNumber("BENCH_OUT_DIM", 65536),
     batchSize: batch,
     clipLength: 8,
     ...(localCrops === undefined ? {} : { localCrops: Number(localCrops) }),
@@ -279,7 +280,7 @@ function makeJob(method: MethodName, batch: number, device: Device): Job {
     device,
     precision,
     batch,
-    warmup: Number(env.BENCH_WARMUP ?? 3),
+    warmup: wholeNumber("BENCH_WARMUP", 3, 0),
     threads: getNumThreads(),
     seed: 0,
     options,
@@ -315,7 +316,7 @@ function makeJob(method: MethodName, batch: number, device: Device): Job {
   };
 }
 
-const steps = Number(env.BENCH_STEPS ?? 10);
+const steps = wholeNumber("BENCH_STEPS", 10);
 const python = env.BENCH_PYTHON ?? "python3";
 const versions: Record<string, unknown> = {};
 /** The student's parameters as each side built it: the two models must be the same size. */
@@ -426,7 +427,7 @@ async function main(): Promise<void> {
   const device = (env.BENCH_DEVICE ?? (cuda.isAvailable() ? "cuda" : "cpu")) as Device;
   const batches = (env.BENCH_BATCH ?? "256,128,64").split(",").map(Number);
   const methods = (env.BENCH_METHODS ?? "dino,dora").split(",") as MethodName[];
-  const rounds = Number(env.BENCH_ROUNDS ?? 3);
+  const rounds = wholeNumber("BENCH_ROUNDS", 3);
   const sample = makeJob("dino", batches[0], device);
   console.log(
     `gpu_step: ${env.BENCH_ARCH ?? "vit_small"}/${sample.patchSize} at ${sample.imageSize} px, ` +

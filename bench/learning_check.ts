@@ -20,6 +20,7 @@ import { methodEntry } from "../src/pretrain/registry.ts";
 import { openSource } from "../src/pretrain/sources.ts";
 import { writeUntrainedNetwork } from "../src/pretrain/untrained.ts";
 import { cuda } from "../src/torch/index.ts";
+import { wholeNumber } from "./settings.ts";
 
 const env = process.env;
 const video = env.BENCH_VIDEO;
@@ -36,13 +37,13 @@ const options = {
   method: env.BENCH_METHOD ?? "dora",
   ...(video ? { video } : { dataset }),
   arch: env.BENCH_ARCH ?? "vit_small",
-  patchSize: Number(env.BENCH_PATCH ?? 16),
-  imageSize: Number(env.BENCH_IMAGE ?? 224),
-  batchSize: Number(env.BENCH_BATCH ?? 16),
-  steps: Number(env.BENCH_STEPS ?? 200),
+  patchSize: wholeNumber("BENCH_PATCH", 16),
+  imageSize: wholeNumber("BENCH_IMAGE", 224),
+  batchSize: wholeNumber("BENCH_BATCH", 16),
+  steps: wholeNumber("BENCH_STEPS", 200),
   device,
   precision: env.BENCH_PRECISION ?? (device === "cpu" ? "fp32" : "bf16"),
-  seed: Number(env.BENCH_SEED ?? 0),
+  seed: wholeNumber("BENCH_SEED", 0, 0),
   logEvery: 10,
   ...(JSON.parse(env.BENCH_OPTIONS ?? "{}") as Record<string, unknown>),
   out: env.BENCH_OUT ?? join(work, "run"),
@@ -51,8 +52,8 @@ const knn = (checkpoint: string) =>
   evaluateKnn({
     checkpoint,
     dataset: "fashion-mnist",
-    trainLimit: Number(env.BENCH_KNN_TRAIN ?? 10000),
-    testLimit: Number(env.BENCH_KNN_TEST ?? 2000),
+    trainLimit: wholeNumber("BENCH_KNN_TRAIN", 10000),
+    testLimit: wholeNumber("BENCH_KNN_TEST", 2000),
     imageSize: options.imageSize,
     k: 20,
     device,

@@ -24,31 +24,23 @@ import { demoTourSettings } from "../src/pretrain/demo.ts";
 import { pretrain, resolveConfig } from "../src/pretrain/pretrain.ts";
 import { writeUntrainedNetwork } from "../src/pretrain/untrained.ts";
 import { mean, sampleStandardDeviation } from "../src/util/statistics.ts";
+import { positiveNumber, someOf, wholeNumber } from "./settings.ts";
 
-const env = process.env;
-const minutes = Number(env.BENCH_MINUTES ?? 30);
-const seeds = Number(env.BENCH_SEEDS ?? 3);
-const tourMinutes = Number(env.BENCH_TOUR_MINUTES ?? 10);
+const minutes = positiveNumber("BENCH_MINUTES", 30);
+const seeds = wholeNumber("BENCH_SEEDS", 3);
+const tourMinutes = positiveNumber("BENCH_TOUR_MINUTES", 10);
 // More than one keeps checkpoints along the run (in the work folder) for a curve of a measure vs steps.
-const checkpointsPerRun = Number(env.BENCH_CHECKPOINTS ?? 1);
+const checkpointsPerRun = wholeNumber("BENCH_CHECKPOINTS", 1);
 const evalImages = {
-  trainLimit: Number(env.BENCH_EVAL_TRAIN ?? 5000),
-  testLimit: Number(env.BENCH_EVAL_TEST ?? 2000),
+  trainLimit: wholeNumber("BENCH_EVAL_TRAIN", 5000),
+  testLimit: wholeNumber("BENCH_EVAL_TEST", 2000),
 };
-const work = mkdtempSync(join(tmpdir(), "onevideo-one-video-"));
 const log = (line: string) => process.stderr.write(`${line}\n`);
-
-log(`building a ${tourMinutes}-minute tour`);
-const tour = join(work, "tour");
-// 16 held-out sequences, not the demo's 4: the dense probe trains on half of them and tests on
-// the rest, and with 2 + 2 sequences the test objects' classes were mostly absent from training.
-const heldOutSequences = 16;
-await buildTour({ ...demoTourSettings, seconds: tourMinutes * 60, sequences: heldOutSequences, out: tour });
-const tourVideo = join(tour, "tour.mp4");
 
 interface Row {
   key: string;
   name: string;
+  /** Pretraining options; without a dataset, the row trains on the tour (trainingOptions adds it). */
   options: Record<string, unknown>;
   /** Trained for the budget, or only built (the floor). */
   trained: boolean;
@@ -61,7 +53,6 @@ const row = (key: string, name: string, options: Row["options"], trained: boolea
   trained,
   vit,
 });
-const tourOf = (method: string) => ({ method, video: tourVideo });
 // Images that are one object each: DINO's own crop scales, not the preset's zoom for footage.
 const fashionMnist = {
   method: "dino",
@@ -69,13 +60,29 @@ const fashionMnist = {
   ...{ globalScaleMin: 0.4, localScaleMin: 0.05, localScaleMax: 0.4 },
 };
 const rows: Row[] = [
-  row("floor-vit", "untrained ViT-Nano/8 (floor)", tourOf("dino"), false, true),
-  row("floor-resnet", "untrained ResNet-18 (VADeR's floor)", tourOf("vader"), false, false),
+  row("floor-vit", "untrained ViT-Nano/8 (floor)", { method: "dino" }, false, true),
+  row("floor-resnet", "untrained ResNet-18 (VADeR's floor)", { method: "vader" }, false, false),
   row("dino-fashion-mnist", "DINO on Fashion-MNIST images", fashionMnist, true, true),
-  row("dino-tour", "DINO on one tour", tourOf("dino"), true, true),
-  row("dora-tour", "DoRA on one tour", tourOf("dora"), true, true),
-  row("vader-tour", "VADeR on one tour", tourOf("vader"), true, false),
+  row("dino-tour", "DINO on one tour", { method: "dino" }, true, true),
+  row("dora-tour", "DoRA on one tour", { method: "dora" }, true, true),
+  row("vader-tour", "VADeR on one tour", { method: "vader" }, true, false),
 ];
+const chosen = someOf(
+  "BENCH_ROWS",
+  rows.map(({ key }) => key),
+);
+
+const work = mkdtempSync(join(tmpdir(), "onevideo-one-video-"));
+const tour = join(work, "tour");
+const tourVideo = join(tour, "tour.mp4");
+const trainingOptions = (row: Row) =>
+  "dataset" in row.options ? row.options : { ...row.options, video: tourVideo };
+
+log(`building a ${tourMinutes}-minute tour`);
+// 16 held-out sequences, not the demo's 4: the dense probe trains on half of them and tests on
+// the rest, and with 2 + 2 sequences the test objects' classes were mostly absent from training.
+const heldOutSequences = 16;
+await buildTour({ ...demoTourSettings, seconds: tourMinutes * 60, sequences: heldOutSequences, out: tour });
 
 /**
  * Wall-clock seconds per step of a row's recipe on this machine, from a short probe run: the
@@ -91,7 +98,7 @@ async function secondsPerStep(row: Row): Promise<number> {
   const out = join(work, `probe-${row.key}`);
   await pretrain(
     {
-      ...row.options,
+      ...trainingOptions(row),
       preset: "cpu",
       steps: to,
       logEvery: 10,
@@ -106,11 +113,12 @@ async function secondsPerStep(row: Row): Promise<number> {
 /** The checkpoint of one seed of a row: trained for the budget, or the untrained network. */
 async function checkpointOf(row: Row, seed: number, steps: number): Promise<string> {
   const out = join(work, `${row.key}-seed${seed}`);
-  if (!row.trained) return writeUntrainedNetwork(resolveConfig({ ...row.options, preset: "cpu", seed }), out);
+  if (!row.trained)
+    return writeUntrainedNetwork(resolveConfig({ ...trainingOptions(row), preset: "cpu", seed }), out);
   log(`pretraining ${row.name}, seed ${seed}: ${steps} steps`);
   const checkpointEvery = Math.max(1, Math.ceil(steps / checkpointsPerRun));
   await pretrain({
-    ...row.options,
+    ...trainingOptions(row),
     preset: "cpu",
     seed,
     steps,
@@ -143,9 +151,8 @@ function scores(checkpoint: string, vit: boolean, name: string) {
 type Scores = ReturnType<typeof scores>;
 const columns = ["knnTop1", "linearTop1", "jf", "denseMiou", "discovery"] as const;
 
-const chosen = env.BENCH_ROWS?.split(",");
 const results: { key: string; name: string; steps: number | null; mean: Scores; sd: Scores }[] = [];
-for (const row of rows.filter(({ key }) => chosen === undefined || chosen.includes(key))) {
+for (const row of rows.filter(({ key }) => chosen.includes(key))) {
   const steps = row.trained ? Math.max(1, Math.floor((minutes * 60) / (await secondsPerStep(row)))) : 0;
   const perSeed: Scores[] = [];
   for (let seed = 0; seed < seeds; seed++) {

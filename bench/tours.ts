@@ -8,8 +8,9 @@ import { buildTour } from "../src/data/tours/build.ts";
 import { frameBuffers, renderFrame } from "../src/data/tours/render.ts";
 import { tourScene } from "../src/data/tours/scenes.ts";
 import { loadWorld } from "../src/data/tours/world.ts";
+import { positiveNumber } from "./settings.ts";
 
-const minutes = Number(process.env.BENCH_TOUR_MINUTES ?? 10);
+const minutes = positiveNumber("BENCH_TOUR_MINUTES", 10);
 const settings = {
   seed: 0,
   width: 128,

@@ -9,8 +9,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { demoOptions, demoVideo } from "../src/pretrain/demo.ts";
 import { probeVideo } from "../src/video/probe.ts";
+import { wholeNumber } from "./settings.ts";
 
-const steps = Number(process.env.BENCH_STEPS ?? 30);
+const steps = wholeNumber("BENCH_STEPS", 30);
 const work = mkdtempSync(join(tmpdir(), "onevideo-bench-train-"));
 const cli = fileURLToPath(new URL("../bin/onevideo.js", import.meta.url));
 

@@ -10,9 +10,10 @@ import { fileURLToPath } from "node:url";
 import { Random } from "../src/util/random.ts";
 import { vader, VaderMethod, type VaderConfig, vaderConfigSchema } from "../src/methods/vader.ts";
 import { getNumThreads, manualSeed, rand, scope } from "../src/torch/index.ts";
+import { wholeNumber } from "./settings.ts";
 
-const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
-const steps = Number(process.env.BENCH_STEPS ?? 5);
+const rounds = wholeNumber("BENCH_ROUNDS", 3);
+const steps = wholeNumber("BENCH_STEPS", 5);
 const results: Record<string, unknown>[] = [];
 
 for (const arch of ["resnet18", "resnet50"]) {
