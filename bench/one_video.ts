@@ -7,7 +7,7 @@
 // each object's best discovered mask; ViTs) on the tour's held-out sequences. Every figure is the
 // mean and sample standard deviation over BENCH_SEEDS (default 3) seeds.
 //
-// Environment: BENCH_MINUTES (30), BENCH_SEEDS (3), BENCH_TOUR_MINUTES (10), BENCH_EVAL_TRAIN
+// Environment: BENCH_MINUTES (30), BENCH_SEEDS (3), BENCH_FIRST_SEED (0), BENCH_TOUR_MINUTES (10), BENCH_EVAL_TRAIN
 // (5000), BENCH_EVAL_TEST (2000), BENCH_ROWS (e.g. "floor-vit,dora-tour": some rows only),
 // BENCH_CHECKPOINTS (1: checkpoints kept along each run, for a curve).
 // Last line: one JSON object with every figure.
@@ -28,6 +28,8 @@ import { positiveNumber, someOf, wholeNumber } from "./settings.ts";
 
 const minutes = positiveNumber("BENCH_MINUTES", 30);
 const seeds = wholeNumber("BENCH_SEEDS", 3);
+// Seeds firstSeed to firstSeed + seeds - 1: a run of seven hours can be split across runs.
+const firstSeed = wholeNumber("BENCH_FIRST_SEED", 0, 0);
 const tourMinutes = positiveNumber("BENCH_TOUR_MINUTES", 10);
 // More than one keeps checkpoints along the run (in the work folder) for a curve of a measure vs steps.
 const checkpointsPerRun = wholeNumber("BENCH_CHECKPOINTS", 1);
@@ -155,7 +157,7 @@ const results: { key: string; name: string; steps: number | null; mean: Scores; 
 for (const row of rows.filter(({ key }) => chosen.includes(key))) {
   const steps = row.trained ? Math.max(1, Math.floor((minutes * 60) / (await secondsPerStep(row)))) : 0;
   const perSeed: Scores[] = [];
-  for (let seed = 0; seed < seeds; seed++) {
+  for (let seed = firstSeed; seed < firstSeed + seeds; seed++) {
     const checkpoint = await checkpointOf(row, seed, steps);
     log(`evaluating ${row.name}, seed ${seed}`);
     perSeed.push(scores(checkpoint, row.vit, `${row.key}-${seed}`));
@@ -176,11 +178,15 @@ for (const row of rows.filter(({ key }) => chosen.includes(key))) {
   });
 }
 
+const seedsRun =
+  seeds < 2
+    ? `${firstSeed === 0 ? "1 seed" : `seed ${firstSeed}`} (no spread)`
+    : `${firstSeed === 0 ? `${seeds} seeds` : `seeds ${firstSeed}-${firstSeed + seeds - 1}`} (mean ± sd)`;
 // One seed has no spread to show: its figure stands alone rather than as "± 0.0".
 const cell = (mean: number | null, sd: number | null) =>
   mean === null ? "-" : seeds < 2 ? mean.toFixed(1) : `${mean.toFixed(1)} ± ${sd!.toFixed(1)}`;
 console.log(
-  `\n${minutes} minutes of training a row on this machine (each method's cpu preset); ${seeds < 2 ? "1 seed (no spread)" : `${seeds} seeds (mean ± sd)`}; ` +
+  `\n${minutes} minutes of training a row on this machine (each method's cpu preset); ${seedsRun}; ` +
     `Fashion-MNIST ${evalImages.trainLimit} train / ${evalImages.testLimit} test images; the tour's ${heldOutSequences} held-out sequences\n`,
 );
 console.log(
@@ -191,4 +197,4 @@ for (const { name, steps, mean, sd } of results) {
   const figures = columns.map((column) => cell(mean[column], sd[column]));
   console.log(`| ${name} | ${steps ?? "-"} | ${figures.join(" | ")} |`);
 }
-console.log(JSON.stringify({ minutes, seeds, tourMinutes, ...evalImages, rows: results }));
+console.log(JSON.stringify({ minutes, seeds, firstSeed, tourMinutes, ...evalImages, rows: results }));
