@@ -9,7 +9,9 @@
 //
 // Environment: BENCH_MINUTES (30), BENCH_SEEDS (3), BENCH_FIRST_SEED (0), BENCH_TOUR_MINUTES (10), BENCH_EVAL_TRAIN
 // (5000), BENCH_EVAL_TEST (2000), BENCH_ROWS (e.g. "floor-vit,dora-tour": some rows only),
-// BENCH_CHECKPOINTS (1: checkpoints kept along each run, for a curve).
+// BENCH_CHECKPOINTS (1: checkpoints kept along each run, for a curve), BENCH_STEPS (unset; given,
+// every trained row trains for that many steps in place of the probe's count, so that a later
+// seed gets the steps an earlier run of its row measured).
 // Last line: one JSON object with every figure.
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -33,6 +35,8 @@ const firstSeed = wholeNumber("BENCH_FIRST_SEED", 0, 0);
 const tourMinutes = positiveNumber("BENCH_TOUR_MINUTES", 10);
 // More than one keeps checkpoints along the run (in the work folder) for a curve of a measure vs steps.
 const checkpointsPerRun = wholeNumber("BENCH_CHECKPOINTS", 1);
+// Unset, the probe sets each row's steps; 3000 is only the example a refused value is shown.
+const pinnedSteps = process.env.BENCH_STEPS === undefined ? null : wholeNumber("BENCH_STEPS", 3000);
 const evalImages = {
   trainLimit: wholeNumber("BENCH_EVAL_TRAIN", 5000),
   testLimit: wholeNumber("BENCH_EVAL_TEST", 2000),
@@ -155,7 +159,9 @@ const columns = ["knnTop1", "linearTop1", "jf", "denseMiou", "discovery"] as con
 
 const results: { key: string; name: string; steps: number | null; mean: Scores; sd: Scores }[] = [];
 for (const row of rows.filter(({ key }) => chosen.includes(key))) {
-  const steps = row.trained ? Math.max(1, Math.floor((minutes * 60) / (await secondsPerStep(row)))) : 0;
+  const steps = !row.trained
+    ? 0
+    : (pinnedSteps ?? Math.max(1, Math.floor((minutes * 60) / (await secondsPerStep(row)))));
   const perSeed: Scores[] = [];
   for (let seed = firstSeed; seed < firstSeed + seeds; seed++) {
     const checkpoint = await checkpointOf(row, seed, steps);
@@ -182,11 +188,15 @@ const seedsRun =
   seeds < 2
     ? `${firstSeed === 0 ? "1 seed" : `seed ${firstSeed}`} (no spread)`
     : `${firstSeed === 0 ? `${seeds} seeds` : `seeds ${firstSeed}-${firstSeed + seeds - 1}`} (mean ± sd)`;
+const budget =
+  pinnedSteps === null
+    ? `${minutes} minutes of training a row on this machine`
+    : `${pinnedSteps} steps of training a row, set by BENCH_STEPS`;
 // One seed has no spread to show: its figure stands alone rather than as "± 0.0".
 const cell = (mean: number | null, sd: number | null) =>
   mean === null ? "-" : seeds < 2 ? mean.toFixed(1) : `${mean.toFixed(1)} ± ${sd!.toFixed(1)}`;
 console.log(
-  `\n${minutes} minutes of training a row on this machine (each method's cpu preset); ${seedsRun}; ` +
+  `\n${budget} (each method's cpu preset); ${seedsRun}; ` +
     `Fashion-MNIST ${evalImages.trainLimit} train / ${evalImages.testLimit} test images; the tour's ${heldOutSequences} held-out sequences\n`,
 );
 console.log(
@@ -197,4 +207,6 @@ for (const { name, steps, mean, sd } of results) {
   const figures = columns.map((column) => cell(mean[column], sd[column]));
   console.log(`| ${name} | ${steps ?? "-"} | ${figures.join(" | ")} |`);
 }
-console.log(JSON.stringify({ minutes, seeds, firstSeed, tourMinutes, ...evalImages, rows: results }));
+console.log(
+  JSON.stringify({ minutes, seeds, firstSeed, pinnedSteps, tourMinutes, ...evalImages, rows: results }),
+);

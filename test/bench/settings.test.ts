@@ -42,6 +42,10 @@ const cases: [Record<string, string>, string][] = [
     "bench: BENCH_FIRST_SEED=-1 is not a whole number of at least 0; unset it or give one, e.g. BENCH_FIRST_SEED=0",
   ],
   [
+    { BENCH_STEPS: "0" },
+    "bench: BENCH_STEPS=0 is not a whole number of at least 1; unset it or give one, e.g. BENCH_STEPS=3000",
+  ],
+  [
     { BENCH_ROWS: "floor-vit,dora" },
     "bench: BENCH_ROWS=floor-vit,dora is not a list of floor-vit, floor-resnet, dino-fashion-mnist, dino-tour, dora-tour, vader-tour; unset it or give one, e.g. BENCH_ROWS=floor-vit,floor-resnet",
   ],
